@@ -1,0 +1,162 @@
+"""Uploads: size and type limits checked by content, stored outside the static root,
+served only through a permission-checked view.
+
+An app that attaches files registers who may read them for its owner kind:
+``register_access("duty", lambda user, owner_id: ...)``. Files of an unregistered kind are
+served to nobody but their uploader.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.utils import timezone
+
+from sizheng.core import audit
+from sizheng.core.models import StoredFile
+
+# Allowed kinds: extension → the MIME types content sniffing may report for it.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "pdf": ("application/pdf",),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/zip"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/zip"),
+    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "application/zip"),
+    "doc": ("application/x-ole-storage", "application/msword"),
+    "xls": ("application/x-ole-storage", "application/vnd.ms-excel"),
+    "ppt": ("application/x-ole-storage", "application/vnd.ms-powerpoint"),
+    "wps": ("application/x-ole-storage",),
+    "ofd": ("application/zip",),
+    "png": ("image/png",),
+    "jpg": ("image/jpeg",),
+    "jpeg": ("image/jpeg",),
+    "mp3": ("audio/mpeg",),
+    "mp4": ("video/mp4",),
+    "txt": ("text/plain",),
+    "zip": ("application/zip",),
+}
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+_ACCESS: dict[str, Callable[[object, int | None], bool]] = {}
+
+
+def register_access(owner_kind: str, check: Callable[[object, int | None], bool]) -> None:
+    """Say who may download files attached to objects of ``owner_kind``."""
+    _ACCESS[owner_kind] = check
+
+
+def _sniff(head: bytes) -> str | None:
+    if head.startswith(_OLE_MAGIC):
+        return "application/x-ole-storage"
+    kind = filetype.guess(head)
+    if kind is not None:
+        return kind.mime
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        # A cut multi-byte character at the end of the sample is still text.
+        try:
+            head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if b"\x00" in head:
+        return None
+    return "text/plain"
+
+
+def validate_upload(upload, *, allowed: tuple[str, ...] | None = None) -> tuple[str, str]:
+    """Check an upload's size, extension and content; returns (extension, content type)."""
+    name = Path(upload.name or "").name
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    kinds = allowed or tuple(ALLOWED)
+    if ext not in kinds or ext not in ALLOWED:
+        raise ValidationError(f"不支持上传 .{ext or '（无扩展名）'} 文件，允许的类型为：{'、'.join(kinds)}。")
+    if upload.size > settings.UPLOAD_MAX_BYTES:
+        limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
+        raise ValidationError(f"文件“{name}”超过 {limit} MB 的大小限制，请压缩或拆分后再上传。")
+    if upload.size == 0:
+        raise ValidationError(f"文件“{name}”是空文件，请检查后重新上传。")
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    sniffed = _sniff(head)
+    if sniffed not in ALLOWED[ext]:
+        raise ValidationError(f"文件“{name}”的内容与扩展名 .{ext} 不符，已拒绝上传。")
+    content_type = mimetypes.guess_type(name)[0] or sniffed or "application/octet-stream"
+    return ext, content_type
+
+
+def store_upload(
+    upload, *, actor, owner_kind: str, owner_id: int | None, allowed: tuple[str, ...] | None = None
+) -> StoredFile:
+    """Validate and keep an uploaded file; writes the audit row."""
+    ext, content_type = validate_upload(upload, allowed=allowed)
+    uid = uuid.uuid4()
+    rel = Path(timezone.localdate().strftime("%Y/%m")) / f"{uid.hex}.{ext}"
+    dest = Path(settings.MEDIA_ROOT) / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with open(dest, "xb") as out:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            out.write(chunk)
+    dest.chmod(0o600)
+    try:
+        with transaction.atomic():
+            stored = StoredFile.objects.create(
+                uid=uid,
+                name=Path(upload.name).name[:255],
+                content_type=content_type,
+                size=upload.size,
+                sha256=digest.hexdigest(),
+                path=str(rel),
+                owner_kind=owner_kind,
+                owner_id=owner_id,
+                uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+            audit.record(actor, "file_upload", stored, {"owner_kind": owner_kind, "owner_id": owner_id})
+    except Exception:
+        dest.unlink(missing_ok=True)
+        raise
+    return stored
+
+
+def may_read(user, stored: StoredFile) -> bool:
+    """The owner kind's access rule; the uploader may always read their own file."""
+    if stored.uploaded_by_id is not None and stored.uploaded_by_id == user.pk:
+        return True
+    check = _ACCESS.get(stored.owner_kind)
+    return bool(check and check(user, stored.owner_id))
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """RFC 6266/5987 header value that carries a Chinese file name safely."""
+    ascii_name = filename.encode("ascii", "ignore").decode() or "download"
+    ascii_name = ascii_name.replace('"', "").replace("\\", "")
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def file_response(user, uid, *, request=None) -> FileResponse:
+    """Serve a stored file to a user who may read it; 404 otherwise (existence never leaks)."""
+    stored = StoredFile.objects.filter(uid=uid).first()
+    if stored is None or not may_read(user, stored):
+        raise Http404("未找到该文件。")
+    path = Path(settings.MEDIA_ROOT) / stored.path
+    if not path.is_file():
+        raise Http404("文件已不存在。")
+    audit.record(user, "file_download", stored, request=request)
+    response = FileResponse(open(path, "rb"), content_type=stored.content_type)  # noqa: SIM115
+    response["Content-Disposition"] = content_disposition(stored.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,77 @@
+"""Periodic jobs are claimed once per slot; reminders are sent exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sizheng.core import scheduler
+from sizheng.core.models import JobRun, Notification, SentReminder
+from sizheng.core.testing import make_user
+
+pytestmark = pytest.mark.django_db
+SH = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def counter_job():
+    calls = []
+    scheduler.periodic("test.counter", every=timedelta(minutes=10))(lambda: calls.append(1))
+    yield calls
+    scheduler.JOBS.pop("test.counter", None)
+
+
+def test_it_enqueues_a_job_once_per_slot(counter_job):
+    now = datetime(2026, 11, 30, 9, 3, tzinfo=SH)
+    assert "test.counter" in scheduler.tick(now)
+    assert "test.counter" not in scheduler.tick(now + timedelta(minutes=2))  # same 10-minute slot
+    assert len(counter_job) == 1  # the immediate backend ran it
+    assert "test.counter" in scheduler.tick(now + timedelta(minutes=10))
+    assert len(counter_job) == 2
+    assert JobRun.objects.filter(job="test.counter").count() == 2
+
+
+def test_it_runs_a_daily_job_only_after_its_hour():
+    calls = []
+    scheduler.periodic("test.daily", at=time(7, 0))(lambda: calls.append(1))
+    try:
+        assert "test.daily" not in scheduler.tick(datetime(2026, 11, 30, 6, 59, tzinfo=SH))
+        assert "test.daily" in scheduler.tick(datetime(2026, 11, 30, 7, 1, tzinfo=SH))
+        assert "test.daily" not in scheduler.tick(datetime(2026, 11, 30, 23, 0, tzinfo=SH))
+        assert "test.daily" in scheduler.tick(datetime(2026, 12, 1, 8, 0, tzinfo=SH))
+        assert calls == [1, 1]
+    finally:
+        scheduler.JOBS.pop("test.daily", None)
+
+
+def test_it_sends_a_reminder_once_even_when_the_job_runs_twice():
+    user = make_user("alice")
+
+    def job():
+        scheduler.remind("duty:1:due-5:2026-11-24", [user], title="任务即将到期")
+
+    job()
+    job()
+    assert Notification.objects.filter(user=user, title="任务即将到期").count() == 1
+    assert SentReminder.objects.filter(key="duty:1:due-5:2026-11-24").count() == 1
+
+
+def test_it_leaves_the_key_free_when_sending_fails():
+    def boom():
+        raise RuntimeError("mail down")
+
+    with pytest.raises(RuntimeError):
+        scheduler.send_once("k1", boom)
+    assert not SentReminder.objects.filter(key="k1").exists()
+    assert scheduler.send_once("k1", lambda: None) is True
+
+
+def test_it_refuses_an_unknown_job():
+    with pytest.raises(LookupError):
+        scheduler.run("no.such.job")
+
+
+def test_it_registers_the_core_jobs():
+    assert {"core.expire_tokens", "core.calendar_check"} <= set(scheduler.JOBS)

@@ -1,0 +1,290 @@
+"""One env-driven settings module: SQLite by default, PostgreSQL through DATABASE_URL.
+
+SIZHENG_MODE is ``demo`` (the default: keys are generated into ``var/``) or ``production``
+(every key must come from the environment, and demo keys are refused).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONCE
+from django.core.exceptions import ImproperlyConfigured
+
+from sizheng.core import keys
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("SIZHENG_VAR_DIR", BASE_DIR / "var"))
+
+MODE = os.environ.get("SIZHENG_MODE", "demo").strip().lower()
+if MODE not in {"demo", "production"}:
+    raise ImproperlyConfigured("SIZHENG_MODE 只能是 demo 或 production。")
+DEMO = MODE == "demo"
+TESTING = os.environ.get("SIZHENG_TESTING") == "1" or "pytest" in sys.modules
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# --- keys (ARCHITECTURE §5: never derive the data key from SECRET_KEY) -------------
+SECRET_KEY = keys.load("SIZHENG_SECRET_KEY", VAR_DIR, demo=DEMO)
+DATA_KEYS = keys.load_keyring("SIZHENG_DATA_KEY", VAR_DIR, demo=DEMO)
+INDEX_KEY = keys.load("SIZHENG_INDEX_KEY", VAR_DIR, demo=DEMO)
+# AES-256-GCM by default; SM4-GCM for 商用密码 deployments.
+DATA_CIPHER = os.environ.get("SIZHENG_DATA_CIPHER", "aes-256-gcm").strip().lower()
+if DATA_CIPHER not in {"aes-256-gcm", "sm4-gcm"}:
+    raise ImproperlyConfigured("SIZHENG_DATA_CIPHER 只能是 aes-256-gcm 或 sm4-gcm。")
+
+DEBUG = _env_bool("SIZHENG_DEBUG", False)
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("SIZHENG_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEMO else "").split(",")
+    if h.strip()
+]
+if TESTING:
+    ALLOWED_HOSTS.append("testserver")
+
+ANONYMITY_MIN_GROUP = int(os.environ.get("SIZHENG_ANONYMITY_MIN_GROUP", "5"))
+if ANONYMITY_MIN_GROUP < 3:
+    raise ImproperlyConfigured("SIZHENG_ANONYMITY_MIN_GROUP 不得小于 3（匿名阈值最低为 3 人）。")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
+    "django_htmx",
+    "template_partials",
+    "ninja",
+    "django_tasks",
+    "django_tasks_db",
+    "sizheng.core",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "sizheng.core.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "sizheng.core.middleware.IdleTimeoutMiddleware",
+    "sizheng.core.middleware.AccountGuardMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "sizheng.urls"
+WSGI_APPLICATION = "sizheng.wsgi.application"
+AUTH_USER_MODEL = "core.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "sizheng" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+                "sizheng.core.context.navigation",
+            ],
+            "builtins": ["template_partials.templatetags.partials"],
+        },
+    }
+]
+
+# --- database -------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "sizheng.sqlite3",
+            # WAL + IMMEDIATE transactions + a busy timeout: writers queue instead of failing
+            # with "database is locked"; concurrency is then guarded by compare-and-swap.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                    " PRAGMA busy_timeout=20000;"
+                ),
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- background work -----------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+if TESTING:
+    TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}
+    }
+
+# --- accounts and security -----------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "sizheng.core.passwords.CharacterClassValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = None  # locked until a secadmin unlocks (等保: lockout needs an administrator)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "sizheng.core.views.lockout_response"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SIZHENG_SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False
+# TOTP is required for the three system roles in production (三员分立, 等保 2.0);
+# demo mode does not enforce it so the demo accounts work out of the box.
+OTP_REQUIRED_FOR_SYSTEM_ROLES = _env_bool("SIZHENG_OTP_REQUIRED", not DEMO)
+OTP_TOTP_ISSUER = "思政平台"
+
+API_TOKEN_TTL = timedelta(days=int(os.environ.get("SIZHENG_API_TOKEN_DAYS", "30")))
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEMO:
+    SECURE_HSTS_SECONDS = int(os.environ.get("SIZHENG_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SESSION_COOKIE_SECURE = _env_bool("SIZHENG_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("SIZHENG_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# Nonce CSP; nothing from another host, ever (intranet). htmx runs with
+# includeIndicatorStyles:false so it injects no inline <style>.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# --- uploads -------------------------------------------------------------------
+MEDIA_ROOT = Path(os.environ.get("SIZHENG_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = None  # never served directly: only through permission-checked views
+UPLOAD_MAX_BYTES = int(os.environ.get("SIZHENG_UPLOAD_MAX_MB", "20")) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o600
+
+# --- e-mail ----------------------------------------------------------------------
+EMAIL_HOST = os.environ.get("SIZHENG_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("SIZHENG_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("SIZHENG_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SIZHENG_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("SIZHENG_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("SIZHENG_EMAIL_FROM", "sizheng@localhost")
+EMAIL_ENABLED = bool(EMAIL_HOST) or TESTING
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.locmem.EmailBackend"
+)
+
+# --- i18n ----------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+LOCALE_PATHS = [BASE_DIR / "sizheng" / "locale"]
+
+# --- static files --------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("SIZHENG_STATIC_ROOT", VAR_DIR / "static"))
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT},
+    },
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = TESTING or DEBUG
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise scans it at start-up
+
+# --- logging (never T2/T3 content in a log line: log ids, not values) --------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("SIZHENG_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}
+
+NINJA_PAGINATION_MAX_LIMIT = 500
+
+# Lockout is per account (AXES_LOCKOUT_PARAMETERS = username): on an intranet many staff share a
+# NAT address, so locking by IP would lock whole offices out.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]

@@ -1,0 +1,14 @@
+"""Top-level URLs: each app's urls under its prefix, the API under /api/v1/."""
+
+from django.urls import include, path
+
+from sizheng.api import api
+
+handler403 = "sizheng.core.views.error_403"
+handler404 = "sizheng.core.views.error_404"
+handler500 = "sizheng.core.views.error_500"
+
+urlpatterns = [
+    path("", include("sizheng.core.urls")),
+    path("api/v1/", api.urls),
+]

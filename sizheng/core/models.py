@@ -96,6 +96,10 @@ class RoleGrant(models.Model):
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Where the grant comes from: "manual" (a secadmin), or derived from the roster
+    # ("org_role": an OrgRole's term; "person": the member role of a person's account).
+    source = models.CharField(_("来源"), max_length=16, default="manual")
+    source_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = RoleGrantQuerySet.as_manager()
@@ -106,7 +110,7 @@ class RoleGrant(models.Model):
         indexes = [models.Index(fields=["role", "scope_kind", "scope_id"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "role", "scope_kind", "scope_id", "is_backup"],
+                fields=["user", "role", "scope_kind", "scope_id", "is_backup", "source", "source_id"],
                 name="core_rolegrant_unique",
                 nulls_distinct=False,
             )

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sizheng.core import audit
-from sizheng.core.models import Holiday, RoleGrant, User
+from sizheng.core.models import ApiToken, Holiday, RoleGrant, User
 
 
 @transaction.atomic
@@ -18,7 +18,9 @@ def user_set_password(*, user: User, password: str, actor, request=None) -> None
     user.must_change_password = False
     user.password_changed_at = timezone.now()
     user.save(update_fields=["password", "must_change_password", "password_changed_at"])
-    audit.record(actor, "password_change", user, request=request)
+    # A new password ends every API token issued under the old one.
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    audit.record(actor, "password_change", user, {"tokens_revoked": revoked}, request=request)
 
 
 @transaction.atomic

@@ -168,3 +168,20 @@ def test_it_shows_a_chinese_404_page(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert "页面不存在" in response.content.decode()
+
+
+def test_it_revokes_api_tokens_when_the_password_changes(client):
+    from sizheng.core.apitools import api_token_issue
+    from sizheng.core.models import ApiToken
+
+    user = make_user("frank")
+    token, raw = api_token_issue(actor=user)
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 200
+    client.force_login(user)
+    client.post(
+        reverse("core:password_change"),
+        {"old_password": TEST_PASSWORD, "new_password1": "Hong-Qi-2026!", "new_password2": "Hong-Qi-2026!"},
+    )
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+    client.logout()
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 401

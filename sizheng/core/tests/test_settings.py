@@ -57,6 +57,7 @@ def test_it_refuses_to_start_in_production_without_a_key(tmp_path, missing):
         ("SIZHENG_INDEX_KEY", keys.DEMO_PREFIX + GOOD),
         ("SIZHENG_DATA_KEY", f"{keys.DEMO_PREFIX}1:{GOOD}"),
     ],
+    ids=["secret", "index", "data"],  # fixed ids: the values are random, and xdist needs equal ids
 )
 def test_it_refuses_demo_keys_in_production(tmp_path, name, value):
     result = _boot(_prod(**{name: value}), tmp_path)

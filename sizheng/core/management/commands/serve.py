@@ -49,6 +49,7 @@ class Command(BaseCommand):
                 "-",
                 "--graceful-timeout",
                 "5",
+                "--no-control-socket",  # nothing written to the home directory
             ],
             "任务进程": [python, "-m", "sizheng", "db_worker", "--queue-name", "default"],
             "调度器": [python, "-m", "sizheng", "run_scheduler"],

@@ -79,13 +79,9 @@ def run_all(*, scale: float = 1.0, seed: int = 2026, log: Callable[[str], None] 
 def demo_system_accounts(ctx: DemoContext) -> None:
     """The three system accounts of 三员分立."""
     from sizheng.core import services
-    from sizheng.core.models import Role, RoleGrant
+    from sizheng.core.models import RoleGrant
 
-    for username, role, name in [
-        ("sysadmin", Role.SYSADMIN, "系统管理员"),
-        ("secadmin", Role.SECADMIN, "安全管理员"),
-        ("auditor", Role.AUDITOR, "安全审计员"),
-    ]:
+    for username, role, name in services.SYSTEM_ACCOUNTS:
         user = ensure_demo_user(username, display_name=name)
         services.role_grant(user=user, role=role, scope_kind=RoleGrant.ScopeKind.SYSTEM, actor=None)
 

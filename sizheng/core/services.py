@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from sizheng.core import audit
-from sizheng.core.models import ApiToken, Holiday, RoleGrant, User
+from sizheng.core.models import ApiToken, Holiday, Role, RoleGrant, User
+
+# The three accounts of 三员分立: (username, role, display name).
+SYSTEM_ACCOUNTS = [
+    ("sysadmin", Role.SYSADMIN, "系统管理员"),
+    ("secadmin", Role.SECADMIN, "安全管理员"),
+    ("auditor", Role.AUDITOR, "安全审计员"),
+]
 
 
 @transaction.atomic
@@ -85,3 +93,58 @@ def holiday_delete(*, holiday: Holiday, actor) -> None:
     """Remove an entered day."""
     audit.record(actor, "holiday_delete", holiday, {"day": holiday.day.isoformat(), "kind": holiday.kind})
     holiday.delete()
+
+
+def initial_password() -> str:
+    """A random initial password that satisfies the policy (shown once, changed at first login)."""
+    import secrets
+    import string
+
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        body = "".join(secrets.choice(alphabet) for _ in range(11))
+        if (
+            any(c.isupper() for c in body)
+            and any(c.islower() for c in body)
+            and any(c.isdigit() for c in body)
+        ):
+            return body + secrets.choice("@#%&*")
+
+
+@transaction.atomic
+def user_reset_password(*, user: User, actor, request=None) -> str:
+    """Give an account a new initial password (returned once) that must be changed at next login."""
+    password = initial_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    audit.record(actor, "password_reset", user, request=request)
+    return password
+
+
+@transaction.atomic
+def user_set_active(*, user: User, active: bool, actor, request=None) -> None:
+    """Disable or re-enable an account (a disabled account cannot sign in or use tokens)."""
+    if user.pk == getattr(actor, "pk", None) and not active:
+        raise ValidationError("不能停用自己正在使用的账号。")
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        audit.record(actor, "user_enable" if active else "user_disable", user, request=request)
+
+
+@transaction.atomic
+def system_accounts_create(*, actor=None) -> list[tuple[str, str, str]]:
+    """Create the three system accounts of 三员分立 once; returns (username, role, initial password)."""
+    created = []
+    for username, role, name in SYSTEM_ACCOUNTS:
+        if User.objects.filter(username=username).exists():
+            continue
+        password = initial_password()
+        user = User.objects.create_user(
+            username=username, password=password, display_name=name, must_change_password=True
+        )
+        role_grant(user=user, role=role, scope_kind=RoleGrant.ScopeKind.SYSTEM, actor=actor)
+        created.append((username, role, password))
+    return created

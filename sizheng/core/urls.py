@@ -19,5 +19,7 @@ urlpatterns = [
     path("system/lockouts/unlock/", views.unlock, name="unlock"),
     path("system/holidays/", views.holidays, name="holidays"),
     path("system/holidays/<int:pk>/delete/", views.holiday_delete, name="holiday_delete"),
+    path("system/accounts/", views.accounts, name="accounts"),
+    path("system/accounts/<int:pk>/", views.account_action, name="account_action"),
     path("files/<uuid:uid>/", views.file_download, name="file"),
 ]

@@ -283,3 +283,46 @@ def error_404(request, exception=None):
 
 def error_500(request):
     return render(request, "500.html", status=500)
+
+
+@role_required(Role.SYSADMIN)
+@require_GET
+def accounts(request: HttpRequest) -> HttpResponse:
+    """Accounts for the system administrator: names, state, last sign-in, roles — no content."""
+    from sizheng.core.models import User
+
+    q = request.GET.get("q", "").strip()
+    state = request.GET.get("state", "")
+    qs = User.objects.order_by("username").prefetch_related("role_grants")
+    if q:
+        qs = qs.filter(Q(username__icontains=q) | Q(display_name__icontains=q))
+    if state in ("active", "disabled"):
+        qs = qs.filter(is_active=state == "active")
+    page = paginate(request, qs)
+    return render(request, "core/accounts.html", {"page": page, "q": q, "state": state})
+
+
+@role_required(Role.SYSADMIN)
+@require_POST
+def account_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reset a password, or disable / enable an account."""
+    from django.core.exceptions import ValidationError
+
+    from sizheng.core.models import User
+
+    user = get_object_or_404(User, pk=pk)
+    action = request.POST.get("action")
+    try:
+        if action == "reset":
+            password = services.user_reset_password(user=user, actor=request.user, request=request)
+            return render(request, "core/account_reset.html", {"account": user, "password": password})
+        if action in ("disable", "enable"):
+            services.user_set_active(
+                user=user, active=action == "enable", actor=request.user, request=request
+            )
+            messages.success(request, f"账号 {user.username} 已{'启用' if action == 'enable' else '停用'}。")
+        else:
+            messages.error(request, "未知的操作，请从账号列表重新选择。")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("core:accounts")

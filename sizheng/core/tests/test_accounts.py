@@ -185,3 +185,58 @@ def test_it_revokes_api_tokens_when_the_password_changes(client):
     assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
     client.logout()
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
+
+
+def test_it_lets_the_sysadmin_reset_a_password_once_and_audits_it(client):
+    from sizheng.core.models import User
+
+    sysadmin = make_user("sys", Role.SYSADMIN)
+    target = make_user("gina")
+    client.force_login(sysadmin)
+    listing = client.get(reverse("core:accounts"), {"q": "gin"})
+    assert "gina" in listing.content.decode() and 'sz-mono">sys<' not in listing.content.decode()
+    response = client.post(reverse("core:account_action", args=[target.pk]), {"action": "reset"})
+    assert response.status_code == 200
+    password = response.context["password"]
+    target = User.objects.get(pk=target.pk)
+    assert target.check_password(password) and target.must_change_password
+    assert AuditEvent.objects.filter(
+        actor=sysadmin, action="password_reset", object_id=str(target.pk)
+    ).exists()
+    assert client.get(reverse("core:account_action", args=[target.pk])).status_code == 405
+
+
+def test_it_disables_an_account_so_it_cannot_sign_in(client):
+    sysadmin = make_user("sys", Role.SYSADMIN)
+    target = make_user("hank")
+    client.force_login(sysadmin)
+    client.post(reverse("core:account_action", args=[target.pk]), {"action": "disable"})
+    target.refresh_from_db()
+    assert not target.is_active
+    assert AuditEvent.objects.filter(action="user_disable", object_id=str(target.pk)).exists()
+    own = client.post(reverse("core:account_action", args=[sysadmin.pk]), {"action": "disable"}, follow=True)
+    assert "不能停用自己" in own.content.decode()
+    client.logout()
+    assert client.post(LOGIN, {"username": "hank", "password": TEST_PASSWORD}).status_code == 422
+
+
+@pytest.mark.parametrize("role", [Role.SECADMIN, Role.AUDITOR, Role.COMMITTEE_ADMIN])
+def test_it_hides_account_management_from_other_roles(client, role):
+    target = make_user("ivy")
+    client.force_login(make_user("x", role))
+    assert client.get(reverse("core:accounts")).status_code == 404
+    assert (
+        client.post(reverse("core:account_action", args=[target.pk]), {"action": "reset"}).status_code == 404
+    )
+
+
+def test_it_creates_the_three_system_accounts_once():
+    from django.core.management import call_command
+
+    from sizheng.core.models import User
+
+    call_command("create_system_accounts")
+    call_command("create_system_accounts")
+    users = User.objects.filter(username__in=["sysadmin", "secadmin", "auditor"])
+    assert users.count() == 3 and all(u.must_change_password for u in users)
+    assert {g.role for u in users for g in u.role_grants.all()} == {"sysadmin", "secadmin", "auditor"}

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "sizheng.core",
+    "sizheng.org",
+    "sizheng.duties",
 ]
 
 MIDDLEWARE = [
@@ -224,7 +226,7 @@ CONTENT_SECURITY_POLICY = {
 
 # --- uploads -------------------------------------------------------------------
 MEDIA_ROOT = Path(os.environ.get("SIZHENG_MEDIA_ROOT", VAR_DIR / "media"))
-MEDIA_URL = None  # never served directly: only through permission-checked views
+MEDIA_URL = "/_media-not-served/"  # no route serves it: files go through permission-checked views
 UPLOAD_MAX_BYTES = int(os.environ.get("SIZHENG_UPLOAD_MAX_MB", "20")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o600
@@ -253,6 +255,7 @@ LOCALE_PATHS = [BASE_DIR / "sizheng" / "locale"]
 
 # --- static files --------------------------------------------------------------
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "sizheng" / "static"]  # vendored front-end assets (static/vendor/)
 STATIC_ROOT = Path(os.environ.get("SIZHENG_STATIC_ROOT", VAR_DIR / "static"))
 STORAGES = {
     "default": {
@@ -288,3 +291,7 @@ NINJA_PAGINATION_MAX_LIMIT = 500
 # Lockout is per account (AXES_LOCKOUT_PARAMETERS = username): on an intranet many staff share a
 # NAT address, so locking by IP would lock whole offices out.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Duty warnings (蓝黄红预警), in workdays: blue within N before due; yellow due or overdue ≤ N; red beyond.
+DUTY_WARNING_BLUE_DAYS = int(os.environ.get("SIZHENG_DUTY_BLUE_DAYS", "5"))
+DUTY_WARNING_YELLOW_DAYS = int(os.environ.get("SIZHENG_DUTY_YELLOW_DAYS", "5"))

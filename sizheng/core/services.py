@@ -43,13 +43,15 @@ def role_grant(
     starts_on=None,
     ends_on=None,
 ) -> RoleGrant:
-    """Grant a role over a scope (idempotent)."""
+    """Grant a role over a scope (idempotent; a revoked grant is reopened)."""
     grant, created = RoleGrant.objects.get_or_create(
         user=user,
         role=role,
         scope_kind=scope_kind,
         scope_id=scope_id,
         is_backup=is_backup,
+        source="manual",
+        source_id=None,
         defaults={
             "starts_on": starts_on,
             "ends_on": ends_on,
@@ -58,6 +60,10 @@ def role_grant(
     )
     if created:
         audit.record(actor, "role_grant", grant, {"role": role, "scope": grant.scope_dict()})
+    elif (grant.starts_on, grant.ends_on) != (starts_on, ends_on):
+        grant.starts_on, grant.ends_on = starts_on, ends_on
+        grant.save(update_fields=["starts_on", "ends_on"])
+        audit.record(actor, "role_grant_reopen", grant, {"role": role, "scope": grant.scope_dict()})
     return grant
 
 

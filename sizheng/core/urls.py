@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from sizheng.core import views
 
@@ -6,6 +7,7 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", RedirectView.as_view(url="/static/core/favicon.svg", permanent=True)),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.logout_view, name="logout"),
     path("accounts/password/", views.password_change, name="password_change"),

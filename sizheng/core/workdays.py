@@ -118,3 +118,15 @@ DEFAULT = Calendar()
 
 
 __all__ = ["DEFAULT", "PACKAGE_YEARS", "Calendar"]
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (clamped to the month's last day)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=d)
+        except ValueError:
+            continue
+    raise ValueError(day)

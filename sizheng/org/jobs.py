@@ -9,25 +9,15 @@ from django.utils import timezone
 
 from sizheng.core.models import Role, RoleGrant, User
 from sizheng.core.scheduler import periodic, remind
+from sizheng.core.workdays import add_months
 from sizheng.org.models import Org
-
-
-def _add_months(day, months: int):
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=d)
-        except ValueError:
-            continue
-    raise ValueError(day)
 
 
 @periodic("org.term_reminders", at=time(8, 0), label="换届提醒")
 def term_reminders() -> int:
     """Remind an org and its higher org 6 months before its term ends (BR-TERM-3), once per term."""
     today = timezone.localdate()
-    horizon = _add_months(today, 6)
+    horizon = add_months(today, 6)
     due = list(
         Org.objects.active_on(today)
         .filter(term_ends_on__isnull=False, term_ends_on__gte=today, term_ends_on__lte=horizon)

@@ -26,24 +26,13 @@ from sizheng.core.apitools import Conflict
 from sizheng.core.crypto import mask
 from sizheng.core.models import SYSTEM_ROLES, Role, RoleGrant, User
 from sizheng.core.paging import paginate
+from sizheng.core.workdays import add_months
 from sizheng.org import access, forms, services
 from sizheng.org.models import Org, OrgRole, Person, Unit
 
 ORG_CONFLICT = "该党组织已被他人修改，请刷新页面后重新填写。"
 PERSON_CONFLICT = "该人员信息已被他人修改，请刷新页面后重新填写。"
 TITLE_ORDER = {title: i for i, title in enumerate(OrgRole.Title.values)}
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later (clamped to the month's last day)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=d)
-        except ValueError:
-            continue
-    raise ValueError(day)
 
 
 def term_state(org: Org, today: date) -> str:
@@ -188,6 +177,28 @@ def _managed_org(request: HttpRequest, pk: int) -> Org:
     return org
 
 
+def _save_versioned(form, obj, conflict_message: str, save) -> int | None:
+    """Validate a form that carries ``version`` and call ``save(version)``.
+
+    None on success; otherwise the status to re-render with: 422 for bad input, 409 when the
+    object changed since the form was filled in (checked here and again by the service's CAS).
+    """
+    if not form.is_valid():
+        return 422
+    try:
+        version = form.cleaned_data["version"]
+        if version != obj.version:
+            raise Conflict(conflict_message)
+        save(version)
+    except Conflict as exc:
+        form.add_error(None, exc.message)
+        return 409
+    except ValidationError as exc:
+        forms.add_service_errors(form, exc)
+        return 422
+    return None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -196,20 +207,11 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.OrgForm(request.POST or None, user=request.user, org=org)
     status = 200
     if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                if form.cleaned_data["version"] != org.version:
-                    raise Conflict(ORG_CONFLICT)
-                services.org_update(actor=request.user, org=org, version=form.cleaned_data["version"],
-                                    **form.changes())  # fmt: skip
-                messages.success(request, "党组织信息已保存。")
-                return redirect("org:org_detail", pk=org.pk)
-            except Conflict as exc:
-                form.add_error(None, exc.message)
-                status = 409
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
+        status = _save_versioned(form, org, ORG_CONFLICT, lambda version: services.org_update(
+            actor=request.user, org=org, version=version, **form.changes()))  # fmt: skip
+        if status is None:
+            messages.success(request, "党组织信息已保存。")
+            return redirect("org:org_detail", pk=org.pk)
     return render(
         request, "org/org_form.html", {"form": form, "org": org, "parent": org.parent}, status=status
     )
@@ -430,20 +432,11 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.PersonEditForm(request.POST or None, person=person)
     status = 200
     if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                if form.cleaned_data["version"] != person.version:
-                    raise Conflict(PERSON_CONFLICT)
-                services.person_update(actor=request.user, person=person, version=form.cleaned_data["version"],
-                                       **form.changes())  # fmt: skip
-                messages.success(request, "人员信息已保存。")
-                return redirect("org:person_detail", pk=person.pk)
-            except Conflict as exc:
-                form.add_error(None, exc.message)
-                status = 409
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
+        status = _save_versioned(form, person, PERSON_CONFLICT, lambda version: services.person_update(
+            actor=request.user, person=person, version=version, **form.changes()))  # fmt: skip
+        if status is None:
+            messages.success(request, "人员信息已保存。")
+            return redirect("org:person_detail", pk=person.pk)
     return render(request, "org/person_form.html", {"form": form, "person": person}, status=status)
 
 

@@ -54,7 +54,9 @@ def admin_org_ids(user) -> set[int]:
 def is_owner_side(user, duty) -> bool:
     """The duty's owner, or the secretary/org_admin of the assignee org."""
     person_id = scope_of(user).person_id
-    return (person_id is not None and duty.owner_id == person_id) or duty.assignee_org_id in admin_org_ids(user)
+    return (person_id is not None and duty.owner_id == person_id) or duty.assignee_org_id in admin_org_ids(
+        user
+    )
 
 
 def is_assigner(user, duty) -> bool:

@@ -13,11 +13,15 @@ from sizheng.org.models import Org, Person
 class DutyList(models.Model):
     """A responsibility list of one org for one year."""
 
-    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="duty_lists", verbose_name=_("党组织"))
+    org = models.ForeignKey(
+        Org, on_delete=models.PROTECT, related_name="duty_lists", verbose_name=_("党组织")
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     title = models.CharField(_("清单名称"), max_length=120)
     template = models.CharField(_("来源模板"), max_length=64, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -35,9 +39,13 @@ class Campaign(models.Model):
 
     title = models.CharField(_("任务名称"), max_length=200)
     description = models.TextField(_("任务说明"), blank=True)
-    assigning_org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="+", verbose_name=_("部署单位"))
+    assigning_org = models.ForeignKey(
+        Org, on_delete=models.PROTECT, related_name="+", verbose_name=_("部署单位")
+    )
     due_on = models.DateField(_("完成时限"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -108,31 +116,56 @@ class Duty(models.Model):
     """One duty: who does what by when, with evidence, inspected and closed (销号)."""
 
     duty_list = models.ForeignKey(
-        DutyList, null=True, blank=True, on_delete=models.SET_NULL, related_name="duties", verbose_name=_("责任清单")
+        DutyList,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duties",
+        verbose_name=_("责任清单"),
     )
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="duties", verbose_name=_("集中部署")
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duties",
+        verbose_name=_("集中部署"),
     )
     title = models.CharField(_("事项"), max_length=200)
     description = models.TextField(_("具体要求"), blank=True)
     category = models.CharField(_("类别"), max_length=32, blank=True)
-    assignee_org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="duties", verbose_name=_("责任单位"))
-    owner = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="duties", verbose_name=_("责任人")
+    assignee_org = models.ForeignKey(
+        Org, on_delete=models.PROTECT, related_name="duties", verbose_name=_("责任单位")
     )
-    assigning_org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="+", verbose_name=_("部署单位"))
+    owner = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duties",
+        verbose_name=_("责任人"),
+    )
+    assigning_org = models.ForeignKey(
+        Org, on_delete=models.PROTECT, related_name="+", verbose_name=_("部署单位")
+    )
     supervising_org = models.ForeignKey(
         Org, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("督查单位")
     )
     due_on = models.DateField(_("完成时限"), db_index=True)
     evidence_required = models.CharField(_("佐证要求"), max_length=300, blank=True)
-    priority = models.CharField(_("紧急程度"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    priority = models.CharField(
+        _("紧急程度"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
     tags = models.CharField(_("标签"), max_length=200, blank=True)
-    source_kind = models.CharField(_("来源"), max_length=20, choices=SourceKind.choices, default=SourceKind.MANUAL)
+    source_kind = models.CharField(
+        _("来源"), max_length=20, choices=SourceKind.choices, default=SourceKind.MANUAL
+    )
     source_id = models.BigIntegerField(_("来源编号"), null=True, blank=True)
     # Opened from T2/T3 data: the title is generic and the reason is never shown (ARCHITECTURE §1).
     is_sensitive = models.BooleanField(default=False, editable=False)
-    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.ASSIGNED, db_index=True)
+    state = models.CharField(
+        _("状态"), max_length=16, choices=State.choices, default=State.ASSIGNED, db_index=True
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     evidence = models.TextField(_("落实情况及佐证说明"), blank=True)
     late_reason = models.CharField(_("逾期原因"), max_length=300, blank=True)
@@ -142,7 +175,9 @@ class Duty(models.Model):
     returns = models.PositiveSmallIntegerField(_("退回次数"), default=0)
     requested_due_on = models.DateField(_("申请延期至"), null=True, blank=True)
     extension_reason = models.CharField(_("延期理由"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = DutyQuerySet.as_manager()
@@ -172,7 +207,9 @@ class DutyEvent(models.Model):
     action = models.CharField(_("动作"), max_length=32)
     from_state = models.CharField(max_length=16, blank=True)
     to_state = models.CharField(max_length=16, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField(default=timezone.now)
     comment = models.TextField(_("说明"), blank=True)
     payload = models.JSONField(default=dict, blank=True)

@@ -53,11 +53,25 @@ def _source(source) -> tuple[str, int | None]:
 
 
 @transaction.atomic
-def duty_open(*, org: Org, title: str, due_on: date, source=SourceKind.MANUAL, actor=None,
-              assigning_org: Org | None = None, owner: Person | None = None, description: str = "",
-              supervising_org: Org | None = None, priority: str = "normal", tags: str = "",
-              evidence_required: str = "", category: str = "", duty_list: DutyList | None = None,
-              campaign: Campaign | None = None, sensitive: bool = False) -> Duty:
+def duty_open(
+    *,
+    org: Org,
+    title: str,
+    due_on: date,
+    source=SourceKind.MANUAL,
+    actor=None,
+    assigning_org: Org | None = None,
+    owner: Person | None = None,
+    description: str = "",
+    supervising_org: Org | None = None,
+    priority: str = "normal",
+    tags: str = "",
+    evidence_required: str = "",
+    category: str = "",
+    duty_list: DutyList | None = None,
+    campaign: Campaign | None = None,
+    sensitive: bool = False,
+) -> Duty:
     """Open a duty — the one entry point every app uses (``source`` = kind or (kind, id))."""
     kind, sid = _source(source)
     if assigning_org is None:
@@ -70,14 +84,27 @@ def duty_open(*, org: Org, title: str, due_on: date, source=SourceKind.MANUAL, a
     if owner is not None and owner.left_on is not None:
         raise ValidationError({"owner": "责任人已离开本单位，请另选责任人。"})
     duty = Duty.objects.create(
-        title=title.strip(), description=description, category=category, assignee_org=org, owner=owner,
-        assigning_org=assigning_org, supervising_org=supervising_org, due_on=due_date(due_on),
-        evidence_required=evidence_required, priority=priority, tags=tags, source_kind=kind, source_id=sid,
-        is_sensitive=sensitive, duty_list=duty_list, campaign=campaign,
+        title=title.strip(),
+        description=description,
+        category=category,
+        assignee_org=org,
+        owner=owner,
+        assigning_org=assigning_org,
+        supervising_org=supervising_org,
+        due_on=due_date(due_on),
+        evidence_required=evidence_required,
+        priority=priority,
+        tags=tags,
+        source_kind=kind,
+        source_id=sid,
+        is_sensitive=sensitive,
+        duty_list=duty_list,
+        campaign=campaign,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    DutyEvent.objects.create(duty=duty, action="open", to_state=duty.state, actor=duty.created_by,
-                             payload={"source": kind})
+    DutyEvent.objects.create(
+        duty=duty, action="open", to_state=duty.state, actor=duty.created_by, payload={"source": kind}
+    )
     audit.record(actor, "duty_open", duty, {"source": kind, "org": org.pk})
     transaction.on_commit(lambda: _notify(duty.pk, "open"))
     return duty
@@ -106,9 +133,20 @@ def available_actions(user, duty: Duty) -> list[str]:
 
 
 @transaction.atomic
-def duty_transition(*, duty: Duty, action: str, actor, version: int, comment: str = "",
-                    evidence: str = "", late_reason: str = "", new_due_on: date | None = None,
-                    owner_id: int | None = None, reason: str = "", today: date | None = None) -> Duty:
+def duty_transition(
+    *,
+    duty: Duty,
+    action: str,
+    actor,
+    version: int,
+    comment: str = "",
+    evidence: str = "",
+    late_reason: str = "",
+    new_due_on: date | None = None,
+    owner_id: int | None = None,
+    reason: str = "",
+    today: date | None = None,
+) -> Duty:
     """Take one workflow action: checks side (403), state and version (409), fields (422); CAS write."""
     today = today or timezone.localdate()
     t = TRANSITIONS.get(action)
@@ -130,8 +168,12 @@ def duty_transition(*, duty: Duty, action: str, actor, version: int, comment: st
         late = today > duty.due_on
         if late and not late_reason.strip():
             errors["late_reason"] = "已超过完成时限，请说明逾期原因（逾期仍可报送，将标记为逾期）。"
-        changes.update(evidence=evidence.strip(), is_late=late, late_reason=late_reason.strip() if late else "",
-                       reported_on=today)
+        changes.update(
+            evidence=evidence.strip(),
+            is_late=late,
+            late_reason=late_reason.strip() if late else "",
+            reported_on=today,
+        )
     elif action in ("return", "cancel"):
         if not reason.strip():
             errors["reason"] = "请填写退回理由。" if action == "return" else "请填写撤销理由。"
@@ -179,8 +221,15 @@ def duty_transition(*, duty: Duty, action: str, actor, version: int, comment: st
         raise Conflict("该事项已被他人处理，请刷新页面后重试。")
     from_state = duty.state
     duty.refresh_from_db()
-    DutyEvent.objects.create(duty=duty, action=action, from_state=from_state, to_state=to_state, actor=actor,
-                             comment=comment.strip(), payload=payload)
+    DutyEvent.objects.create(
+        duty=duty,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        comment=comment.strip(),
+        payload=payload,
+    )
     # Field names and states only: evidence and reasons stay in the duty's own timeline.
     audit.record(actor, f"duty_{action}", duty, {"from": from_state, "to": to_state, "version": duty.version})
     if to_state == State.CLOSED:
@@ -191,7 +240,16 @@ def duty_transition(*, duty: Duty, action: str, actor, version: int, comment: st
 
 
 # Who hears about what: the owner side, or the assigning org's admins.
-_TELL_OWNER = {"open", "return", "pass", "urge", "approve_extension", "reject_extension", "reassign", "cancel"}
+_TELL_OWNER = {
+    "open",
+    "return",
+    "pass",
+    "urge",
+    "approve_extension",
+    "reject_extension",
+    "reassign",
+    "cancel",
+}
 _TELL_ASSIGNER = {"report", "request_extension"}
 
 
@@ -235,17 +293,40 @@ def _notify(duty_id: int, action: str) -> None:
 
 
 @transaction.atomic
-def campaign_create(*, actor, title: str, description: str, assigning_org: Org, orgs: list[Org],
-                    due_on: date, evidence_required: str = "", priority: str = "normal") -> Campaign:
+def campaign_create(
+    *,
+    actor,
+    title: str,
+    description: str,
+    assigning_org: Org,
+    orgs: list[Org],
+    due_on: date,
+    evidence_required: str = "",
+    priority: str = "normal",
+) -> Campaign:
     """Assign one duty to many orgs at once (集中部署)."""
     if not orgs:
         raise ValidationError({"orgs": "请至少选择一个责任单位。"})
-    campaign = Campaign.objects.create(title=title, description=description, assigning_org=assigning_org,
-                                       due_on=due_date(due_on), created_by=actor)
+    campaign = Campaign.objects.create(
+        title=title,
+        description=description,
+        assigning_org=assigning_org,
+        due_on=due_date(due_on),
+        created_by=actor,
+    )
     for org in orgs:
-        duty_open(org=org, title=title, due_on=due_on, source=(SourceKind.CAMPAIGN, campaign.pk), actor=actor,
-                  assigning_org=assigning_org, description=description, evidence_required=evidence_required,
-                  priority=priority, campaign=campaign)
+        duty_open(
+            org=org,
+            title=title,
+            due_on=due_on,
+            source=(SourceKind.CAMPAIGN, campaign.pk),
+            actor=actor,
+            assigning_org=assigning_org,
+            description=description,
+            evidence_required=evidence_required,
+            priority=priority,
+            campaign=campaign,
+        )
     audit.record(actor, "campaign_create", campaign, {"orgs": len(orgs)})
     return campaign
 
@@ -253,18 +334,29 @@ def campaign_create(*, actor, title: str, description: str, assigning_org: Org, 
 # --- lists and evidence files (the screens' writes) ---------------------------------------------
 
 
-def _list_duties_open(*, actor, duty_list: DutyList, assigning_org: Org, items: list[dict],
-                      today: date) -> int:
+def _list_duties_open(
+    *, actor, duty_list: DutyList, assigning_org: Org, items: list[dict], today: date
+) -> int:
     """Open the list's duties; occurrences already past are left out (a list made mid-year starts today)."""
     opened = 0
     for item in items:
         if item["due_on"] < today:
             continue
-        duty_open(org=duty_list.org, title=item["title"], due_on=item["due_on"],
-                  source=(SourceKind.TEMPLATE, duty_list.pk), actor=actor, assigning_org=assigning_org,
-                  description=item.get("description", ""), category=item.get("category", ""),
-                  evidence_required=item.get("evidence_required", ""), priority=item.get("priority", "normal"),
-                  tags=item.get("tags", ""), sensitive=item.get("sensitive", False), duty_list=duty_list)
+        duty_open(
+            org=duty_list.org,
+            title=item["title"],
+            due_on=item["due_on"],
+            source=(SourceKind.TEMPLATE, duty_list.pk),
+            actor=actor,
+            assigning_org=assigning_org,
+            description=item.get("description", ""),
+            category=item.get("category", ""),
+            evidence_required=item.get("evidence_required", ""),
+            priority=item.get("priority", "normal"),
+            tags=item.get("tags", ""),
+            sensitive=item.get("sensitive", False),
+            duty_list=duty_list,
+        )
         opened += 1
     return opened
 
@@ -275,22 +367,43 @@ def _new_list(*, actor, org: Org, year: int, title: str, template: str) -> DutyL
     title = (title or "").strip() or list_title(org.name, year)
     if DutyList.objects.filter(org=org, year=year, title=title).exists():
         raise ValidationError({"title": f"{org.name}已有名为“{title}”的{year}年度责任清单，请换一个名称。"})
-    return DutyList.objects.create(org=org, year=year, title=title, template=template,
-                                   created_by=actor if getattr(actor, "pk", None) else None)
+    return DutyList.objects.create(
+        org=org,
+        year=year,
+        title=title,
+        template=template,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
 
 
 @transaction.atomic
-def duty_list_create_from_template(*, actor, org: Org, year: int, assigning_org: Org | None = None,
-                                   title: str = "", today: date | None = None) -> DutyList:
+def duty_list_create_from_template(
+    *,
+    actor,
+    org: Org,
+    year: int,
+    assigning_org: Org | None = None,
+    title: str = "",
+    today: date | None = None,
+) -> DutyList:
     """A year's list for an org from the default 机关思想政治工作责任清单 (one duty per item and period)."""
     from sizheng.duties import template_data
 
     today = today or timezone.localdate()
     duty_list = _new_list(actor=actor, org=org, year=year, title=title, template=template_data.TEMPLATE_KEY)
-    opened = _list_duties_open(actor=actor, duty_list=duty_list, assigning_org=assigning_org or org.parent or org,
-                               items=template_data.template_duties(year), today=today)
-    audit.record(actor, "duty_list_create", duty_list, {"org": org.pk, "year": year, "from": "template",
-                                                         "duties": opened})
+    opened = _list_duties_open(
+        actor=actor,
+        duty_list=duty_list,
+        assigning_org=assigning_org or org.parent or org,
+        items=template_data.template_duties(year),
+        today=today,
+    )
+    audit.record(
+        actor,
+        "duty_list_create",
+        duty_list,
+        {"org": org.pk, "year": year, "from": "template", "duties": opened},
+    )
     return duty_list
 
 
@@ -302,13 +415,22 @@ def _shift_year(day: date, years: int) -> date:
 
 
 @transaction.atomic
-def duty_list_copy_from_last_year(*, actor, org: Org, year: int, assigning_org: Org | None = None,
-                                  title: str = "", today: date | None = None) -> DutyList:
+def duty_list_copy_from_last_year(
+    *,
+    actor,
+    org: Org,
+    year: int,
+    assigning_org: Org | None = None,
+    title: str = "",
+    today: date | None = None,
+) -> DutyList:
     """A year's list with the same items as the org's list of the year before, dates moved a year on."""
     today = today or timezone.localdate()
     previous = DutyList.objects.filter(org=org, year=year - 1).order_by("-created_at", "-pk").first()
     if previous is None:
-        raise ValidationError({"mode": f"{org.name}没有{year - 1}年度的责任清单，无法复制，请改为“从默认模板创建”。"})
+        raise ValidationError(
+            {"mode": f"{org.name}没有{year - 1}年度的责任清单，无法复制，请改为“从默认模板创建”。"}
+        )
     items = [
         {"title": d.title, "category": d.category, "description": d.description,
          "evidence_required": d.evidence_required, "priority": d.priority, "tags": d.tags,
@@ -316,10 +438,19 @@ def duty_list_copy_from_last_year(*, actor, org: Org, year: int, assigning_org: 
         for d in previous.duties.exclude(state=State.CANCELLED).order_by("due_on", "pk")
     ]  # fmt: skip
     duty_list = _new_list(actor=actor, org=org, year=year, title=title, template=previous.template)
-    opened = _list_duties_open(actor=actor, duty_list=duty_list, assigning_org=assigning_org or org.parent or org,
-                               items=items, today=today)
-    audit.record(actor, "duty_list_create", duty_list, {"org": org.pk, "year": year, "from": previous.pk,
-                                                         "duties": opened})
+    opened = _list_duties_open(
+        actor=actor,
+        duty_list=duty_list,
+        assigning_org=assigning_org or org.parent or org,
+        items=items,
+        today=today,
+    )
+    audit.record(
+        actor,
+        "duty_list_create",
+        duty_list,
+        {"org": org.pk, "year": year, "from": previous.pk, "duties": opened},
+    )
     return duty_list
 
 
@@ -333,6 +464,12 @@ def duty_attach_file(*, actor, duty: Duty, upload):
     if not duty.is_open:
         raise Conflict(f"该事项当前状态为“{duty.get_state_display()}”，不能再上传佐证材料。")
     stored = files.store_upload(upload, actor=actor, owner_kind="duty", owner_id=duty.pk)
-    DutyEvent.objects.create(duty=duty, action="attach", from_state=duty.state, to_state=duty.state, actor=actor,
-                             payload={"file": stored.name, "uid": str(stored.uid)})
+    DutyEvent.objects.create(
+        duty=duty,
+        action="attach",
+        from_state=duty.state,
+        to_state=duty.state,
+        actor=actor,
+        payload={"file": stored.name, "uid": str(stored.uid)},
+    )
     return stored

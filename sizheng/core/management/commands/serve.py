@@ -25,13 +25,14 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("SIZHENG_WEB_WORKERS", "2")))
+        parser.add_argument("--demo-scale", type=float, default=1.0, help="首次生成演示数据的规模")
 
-    def handle(self, *args, host, port, workers, **options):
+    def handle(self, *args, host, port, workers, demo_scale, **options):
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("数据库已就绪。")
         if settings.DEMO:
-            call_command("demo", if_empty=True)
+            call_command("demo", if_empty=True, scale=demo_scale)
         call_command("collectstatic", interactive=False, verbosity=0)
         python = sys.executable
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "sizheng.settings"}

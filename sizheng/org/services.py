@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-import string
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
@@ -12,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from sizheng.core import audit
+from sizheng.core import services as core_services
 from sizheng.core.apitools import Conflict
 from sizheng.core.models import Role, RoleGrant, User
 from sizheng.org.models import Office, Org, OrgRole, Person, PersonMove, Unit
@@ -317,19 +316,6 @@ def org_handover(
     return new_posts
 
 
-def _initial_password() -> str:
-    """A random initial password that satisfies the policy (shown once, changed at first login)."""
-    alphabet = string.ascii_letters + string.digits
-    while True:
-        body = "".join(secrets.choice(alphabet) for _ in range(10))
-        if (
-            any(c.isupper() for c in body)
-            and any(c.islower() for c in body)
-            and any(c.isdigit() for c in body)
-        ):
-            return body + secrets.choice("@#%&*")
-
-
 def _username_for(person: Person, taken: set[str]) -> str:
     from sizheng.org.pinyin import to_pinyin
 
@@ -350,7 +336,7 @@ def accounts_create(*, actor, people: list[Person]) -> list[tuple[Person, str, s
     created = []
     for person in people:
         username = _username_for(person, taken)
-        password = _initial_password()
+        password = core_services.initial_password()
         user = User.objects.create_user(
             username=username, password=password, display_name=person.name, must_change_password=True
         )

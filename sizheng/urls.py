@@ -11,5 +11,6 @@ handler500 = "sizheng.core.views.error_500"
 urlpatterns = [
     path("", include("sizheng.core.urls")),
     path("org/", include("sizheng.org.urls")),
+    path("duties/", include("sizheng.duties.urls")),
     path("api/v1/", api.urls),
 ]

@@ -5,3 +5,14 @@ class DutiesConfig(AppConfig):
     name = "sizheng.duties"
     label = "duties"
     verbose_name = "责任清单"
+
+    def ready(self) -> None:
+        from sizheng.core import files, nav
+        from sizheng.core.models import Role
+        from sizheng.duties import demo, jobs, metrics  # noqa: F401  (registers generator, jobs, metrics)
+        from sizheng.duties.views import may_read_duty_file
+
+        files.register_access("duty", may_read_duty_file)
+        staff = [Role.COMMITTEE_ADMIN, Role.SECRETARY, Role.ORG_ADMIN]
+        nav.register("责任清单", "duties:board", roles=[*staff, Role.LEADER, Role.MEMBER], order=30)
+        nav.register("我的事项", "duties:mine", roles=[*staff, Role.MEMBER], order=31)

@@ -129,6 +129,8 @@ def available_actions(user, duty: Duty) -> list[str]:
     actions = allowed_actions(duty.state, sides_of(user, duty))
     if duty.requested_due_on is None:
         actions = [a for a in actions if a not in ("approve_extension", "reject_extension")]
+    else:
+        actions = [a for a in actions if a != "request_extension"]  # one pending request at a time
     return actions
 
 

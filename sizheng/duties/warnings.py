@@ -8,7 +8,7 @@ red — overdue by more than that. N comes from settings (default 5 and 5).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import Q
@@ -29,12 +29,20 @@ class Bounds:
     yellow_from: date  # due_on in [yellow_from, today] → yellow; before → red
 
 
+_ONE_DAY = timedelta(days=1)
+
+
 def bounds(today: date) -> Bounds:
-    """The cut-off dates for ``today`` (two workday computations, no queries but the cached calendar)."""
+    """The cut-off dates for ``today`` (two workday computations, no queries but the cached calendar).
+
+    "Within N workdays" counts the workdays in (today, due_on], "overdue by N" those in (due_on, today],
+    so the bounds hold on rest days too (today or the due date falling on one): blue ends the day
+    before the (N+1)-th workday after today; yellow starts at the (N+1)-th workday on or before today.
+    """
     return Bounds(
-        blue_until=calendar.add_workdays(today, settings.DUTY_WARNING_BLUE_DAYS),
+        blue_until=calendar.add_workdays(today, settings.DUTY_WARNING_BLUE_DAYS + 1) - _ONE_DAY,
         today=today,
-        yellow_from=calendar.add_workdays(today, -settings.DUTY_WARNING_YELLOW_DAYS),
+        yellow_from=calendar.add_workdays(today + _ONE_DAY, -(settings.DUTY_WARNING_YELLOW_DAYS + 1)),
     )
 
 

@@ -122,9 +122,12 @@ def otp(request: HttpRequest) -> HttpResponse:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The signed-in landing page: roles, unread notifications and where to go next."""
+    from sizheng.core import home as home_cards
+
     grants = list(request.user.active_grants())
     recent = request.user.notifications.all()[:5]
-    return render(request, "core/home.html", {"grants": grants, "recent": recent})
+    cards = home_cards.cards_for(request)
+    return render(request, "core/home.html", {"grants": grants, "recent": recent, "cards": cards})
 
 
 @login_required

@@ -309,31 +309,51 @@ MINE_GROUPS = (
 REVIEW_LIMIT = 100
 
 
+def owner_side_q(user) -> Q:
+    """Duties the user answers for: owned by them, or assigned to an org they run."""
+    scope = scope_of(user)
+    admin = admin_org_ids(user)
+    q = Q(pk__in=[])
+    if scope.person_id:
+        q |= Q(owner_id=scope.person_id)
+    if admin:
+        q |= Q(assignee_org_id__in=admin)
+    return q
+
+
+def awaiting_review_q(user) -> Q | None:
+    """Open duties waiting for the user as assigner (review, close, or an extension decision)."""
+    admin = admin_org_ids(user)
+    is_committee = user.has_role(Role.COMMITTEE_ADMIN)
+    if not admin and not is_committee:
+        return None
+    q = Q(assigning_org_id__in=admin)
+    if is_committee:
+        q |= Q(assigning_org__parent__isnull=True)
+    return (
+        q
+        & Q(state__in=OPEN_STATES)
+        & (Q(state__in=[State.REPORTED, State.UNDER_REVIEW]) | Q(requested_due_on__isnull=False))
+    )
+
+
 def mine(user, today: date) -> dict[str, Any]:
     """Open duties the user owns or whose assignee org they run (by warning), and those awaiting
     their review or extension decision as assigner — two queries whatever the numbers."""
-    scope = scope_of(user)
-    admin = admin_org_ids(user)
-    owner_q = Q(pk__in=[])
-    if scope.person_id:
-        owner_q |= Q(owner_id=scope.person_id)
-    if admin:
-        owner_q |= Q(assignee_org_id__in=admin)
-    owned = Duty.objects.filter(owner_q, state__in=OPEN_STATES).for_board().order_by("due_on", "pk")
+    owned = (
+        Duty.objects.filter(owner_side_q(user), state__in=OPEN_STATES).for_board().order_by("due_on", "pk")
+    )
     groups: dict[str, list] = {key: [] for key, _ in MINE_GROUPS}
     count = 0
     for row in with_warnings(owned, today):
         key = row.warning if row.duty.state in AWAITING_OWNER else "waiting"
         groups[key].append(row)
         count += 1
-    assigner_q = Q(assigning_org_id__in=admin)
-    if user.has_role(Role.COMMITTEE_ADMIN):
-        assigner_q |= Q(assigning_org__parent__isnull=True)
     review: list[Row] = []
-    if admin or user.has_role(Role.COMMITTEE_ADMIN):
+    review_q = awaiting_review_q(user)
+    if review_q is not None:
         review = with_warnings(
-            Duty.objects.filter(assigner_q, state__in=OPEN_STATES)
-            .filter(Q(state__in=[State.REPORTED, State.UNDER_REVIEW]) | Q(requested_due_on__isnull=False))
+            Duty.objects.filter(review_q)
             .for_board()
             .order_by("reported_on", "due_on", "pk")[: REVIEW_LIMIT + 1],
             today,
@@ -510,3 +530,18 @@ def owner_choices(duty: Duty) -> list[tuple[int, str]]:
         .order_by("office__order", "office_id", "name", "pk")
     )
     return [(p.pk, f"{p.name}（{p.office.name}）" if p.office_id else p.name) for p in people]
+
+
+def home_summary(user, today: date) -> dict[str, Any] | None:
+    """The home card: my open duties by warning, and what waits for my review (two queries)."""
+    counts = Duty.objects.filter(owner_side_q(user), state__in=OPEN_STATES).aggregate(
+        open=Count("pk"),
+        red=Count("pk", filter=warnings.warning_q(warnings.RED, today)),
+        yellow=Count("pk", filter=warnings.warning_q(warnings.YELLOW, today)),
+        blue=Count("pk", filter=warnings.warning_q(warnings.BLUE, today)),
+    )
+    review_q = awaiting_review_q(user)
+    review = Duty.objects.filter(review_q).count() if review_q is not None else 0
+    if not counts["open"] and not review:
+        return None
+    return {**counts, "review": review}

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "sizheng.core",
     "sizheng.org",
     "sizheng.duties",
+    "sizheng.life",
 ]
 
 MIDDLEWARE = [
@@ -295,3 +296,7 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # Duty warnings (蓝黄红预警), in workdays: blue within N before due; yellow due or overdue ≤ N; red beyond.
 DUTY_WARNING_BLUE_DAYS = int(os.environ.get("SIZHENG_DUTY_BLUE_DAYS", "5"))
 DUTY_WARNING_YELLOW_DAYS = int(os.environ.get("SIZHENG_DUTY_YELLOW_DAYS", "5"))
+
+# Meeting kinds whose records count for compliance only once approved by the higher org
+# (a rule-set switch; by default a submitted record counts).
+LIFE_APPROVAL_REQUIRED = [k for k in os.environ.get("SIZHENG_LIFE_APPROVAL_REQUIRED", "").split(",") if k]

@@ -1,0 +1,256 @@
+"""Every write of organisational life: meeting records and their attendance, approval, exemptions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from sizheng.core import audit, calendar
+from sizheng.core.apitools import Conflict
+from sizheng.life.models import (
+    Attendance,
+    AttendanceStatus,
+    ComplianceRule,
+    Exemption,
+    Meeting,
+    MeetingKind,
+    MeetingState,
+)
+from sizheng.org.models import Org, Person
+
+# Kinds whose expected attendees are the org's leadership rather than all its members.
+LEADERSHIP_KINDS = {MeetingKind.DEMOCRATIC_LIFE_MEETING, MeetingKind.CENTRAL_GROUP_STUDY}
+# DLM-7: a 民主生活会 is reported upward within 15 days (local rule; calendar days).
+DLM_REPORT_DAYS = 15
+
+
+def expected_attendees(org: Org, kind: str):
+    """Who is expected, from the roster: the org's current party members (for a 党组's meetings,
+    its unit's leadership team; for a 支委会, the committee's current post holders)."""
+    today = timezone.localdate()
+    if org.kind == Org.Kind.LEADING_GROUP or kind in LEADERSHIP_KINDS:
+        return Person.objects.current().filter(unit__in=org.units.all(), is_leader=True)
+    if kind == MeetingKind.COMMITTEE_MEETING:
+        return (
+            Person.objects.filter(org_roles__org=org, org_roles__starts_on__lte=today)
+            .exclude(org_roles__ends_on__lt=today)
+            .distinct()
+        )
+    return Person.objects.current().party_members().filter(org__path__startswith=org.path)
+
+
+def _check_times(starts_at, ends_at) -> None:
+    errors = {}
+    if ends_at <= starts_at:
+        errors["ends_at"] = "结束时间必须晚于开始时间。"
+    elif ends_at - starts_at > timedelta(days=3):
+        errors["ends_at"] = "一次会议不应超过 3 天，请检查结束时间。"
+    if starts_at > timezone.now() + timedelta(days=366):
+        errors["starts_at"] = "开始时间不能晚于一年以后。"
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def meeting_record(
+    *,
+    actor,
+    org: Org,
+    kind: str,
+    topic: str,
+    starts_at,
+    ends_at,
+    place: str,
+    submit: bool = True,
+    attendance: dict[int, tuple[str, str]] | None = None,
+    **fields,
+) -> Meeting:
+    """Record a meeting with the roster's expected attendees (all present unless ``attendance``
+    says otherwise: {person_id: (status, reason)}); submitted by default."""
+    if kind not in MeetingKind.values:
+        raise ValidationError({"kind": f"未知的会议类型：{kind}。"})
+    if not topic.strip():
+        raise ValidationError({"topic": "请填写会议主题。"})
+    if not place.strip():
+        raise ValidationError({"place": "请填写会议地点。"})
+    _check_times(starts_at, ends_at)
+    meeting = Meeting(
+        org=org,
+        kind=kind,
+        topic=topic.strip(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place.strip(),
+        created_by=actor if getattr(actor, "pk", None) else None,
+        **fields,
+    )
+    if kind == MeetingKind.DEMOCRATIC_LIFE_MEETING:
+        meeting.report_due_on = timezone.localtime(ends_at).date() + timedelta(days=DLM_REPORT_DAYS)
+    if submit:
+        meeting.state, meeting.submitted_at = MeetingState.SUBMITTED, timezone.now()
+    meeting.save()
+    attendance = attendance or {}
+    rows = []
+    for person in expected_attendees(org, kind):
+        status, reason = attendance.get(person.pk, (AttendanceStatus.PRESENT, ""))
+        rows.append(
+            Attendance(
+                meeting=meeting,
+                person=person,
+                status=status,
+                reason=reason,
+                is_voting=person.political_status == "cpc_member",
+            )
+        )
+    Attendance.objects.bulk_create(rows)
+    audit.record(actor, "meeting_record", meeting, {"kind": kind, "org": org.pk, "state": meeting.state})
+    return meeting
+
+
+def quorum(meeting: Meeting) -> dict:
+    """Attendance figures and the quorum a rule defines: BR-MTG-1q (more than half of voting members
+    present at a 党员大会), DLM-3 (≥ 2/3 at a 民主生活会)."""
+    rows = list(
+        meeting.attendance.exclude(status=AttendanceStatus.NON_VOTING).values_list("status", "is_voting")
+    )
+    expected = len(rows)
+    present = sum(1 for s, _ in rows if s == AttendanceStatus.PRESENT)
+    voting = sum(1 for _, v in rows if v)
+    voting_present = sum(1 for s, v in rows if v and s == AttendanceStatus.PRESENT)
+    result = {"expected": expected, "present": present, "absent": expected - present, "quorum": None,
+              "quorum_met": None, "rule": ""}  # fmt: skip
+    if meeting.kind == MeetingKind.MEMBERS_MEETING:
+        result.update(quorum=voting // 2 + 1, quorum_met=voting_present * 2 > voting, rule="BR-MTG-1q")
+    elif meeting.kind == MeetingKind.DEMOCRATIC_LIFE_MEETING:
+        result.update(quorum=-(-2 * expected // 3), quorum_met=present * 3 >= 2 * expected, rule="DLM-3")
+    return result
+
+
+def motion_passes(ayes: int, expected_voting: int) -> bool:
+    """BR-MTG-1q: a motion passes with ayes above half of those who should attend with a vote."""
+    return ayes * 2 > expected_voting
+
+
+def _cas(meeting: Meeting, version: int, **changes) -> None:
+    if not Meeting.objects.filter(pk=meeting.pk, version=version).update(version=F("version") + 1, **changes):
+        raise Conflict("该会议记录已被他人修改，请刷新页面后重新填写。")
+    for k, v in changes.items():
+        setattr(meeting, k, v)
+    meeting.version = version + 1
+
+
+@transaction.atomic
+def meeting_update(*, actor, meeting: Meeting, version: int, **changes) -> Meeting:
+    """Edit a draft or returned record (submitted and approved records are locked)."""
+    if meeting.state not in (MeetingState.DRAFT, MeetingState.RETURNED):
+        raise Conflict("已提交的会议记录不能再修改；如需更正，请由上级退回后修改。")
+    if "starts_at" in changes or "ends_at" in changes:
+        _check_times(changes.get("starts_at", meeting.starts_at), changes.get("ends_at", meeting.ends_at))
+    changed = {k: v for k, v in changes.items() if getattr(meeting, k) != v}
+    if changed:
+        _cas(meeting, version, **changed)
+        audit.record(actor, "meeting_update", meeting, {"fields": sorted(changed)})
+    return meeting
+
+
+@transaction.atomic
+def attendance_set(*, actor, meeting: Meeting, person: Person, status: str, reason: str = "") -> Attendance:
+    """Record one attendee's status (a reason is required for absence and leave)."""
+    if meeting.state not in (MeetingState.DRAFT, MeetingState.RETURNED, MeetingState.SUBMITTED):
+        raise Conflict("已审核的会议记录不能再修改出席情况。")
+    if status in (AttendanceStatus.ABSENT, AttendanceStatus.ON_LEAVE) and not reason.strip():
+        raise ValidationError({"reason": "缺席或请假须写明原因。"})
+    row, _ = Attendance.objects.update_or_create(
+        meeting=meeting, person=person, defaults={"status": status, "reason": reason.strip()}
+    )
+    audit.record(actor, "attendance_set", meeting, {"person": person.pk, "status": status})
+    return row
+
+
+@transaction.atomic
+def meeting_submit(*, actor, meeting: Meeting, version: int) -> Meeting:
+    """Submit a draft or returned record; from now on it counts (unless approval is required)."""
+    if meeting.state not in (MeetingState.DRAFT, MeetingState.RETURNED):
+        raise Conflict(f"会议记录当前为“{meeting.get_state_display()}”，不能提交。")
+    _cas(meeting, version, state=MeetingState.SUBMITTED, submitted_at=timezone.now(), return_opinion="")
+    audit.record(actor, "meeting_submit", meeting)
+    return meeting
+
+
+@transaction.atomic
+def meeting_review(*, actor, meeting: Meeting, version: int, approve: bool, opinion: str = "") -> Meeting:
+    """The higher org approves a submitted record, or returns it with an opinion."""
+    if meeting.state != MeetingState.SUBMITTED:
+        raise Conflict(f"会议记录当前为“{meeting.get_state_display()}”，不能审核。")
+    if approve:
+        _cas(meeting, version, state=MeetingState.APPROVED)
+    else:
+        if not opinion.strip():
+            raise ValidationError({"opinion": "退回时须写明退回意见。"})
+        _cas(meeting, version, state=MeetingState.RETURNED, return_opinion=opinion.strip())
+    audit.record(actor, "meeting_approve" if approve else "meeting_return", meeting)
+    return meeting
+
+
+@transaction.atomic
+def meeting_report_upward(*, actor, meeting: Meeting, version: int, on=None) -> Meeting:
+    """Record that a 民主生活会 was reported to the higher org (DLM-7's tracked deadline)."""
+    if meeting.kind != MeetingKind.DEMOCRATIC_LIFE_MEETING:
+        raise ValidationError("只有民主生活会需要向上级报送。")
+    _cas(meeting, version, reported_on=on or timezone.localdate())
+    audit.record(actor, "meeting_report_upward", meeting)
+    return meeting
+
+
+@transaction.atomic
+def exemption_add(*, actor, rule: ComplianceRule, org: Org, period_key: str, reason: str) -> Exemption:
+    """Exempt an org from a rule for a period, with a reason (instead of a permanent red cell)."""
+    from sizheng.core.rules import Period
+
+    if not reason.strip():
+        raise ValidationError({"reason": "豁免须写明理由。"})
+    try:
+        Period.parse(period_key)
+    except ValueError as exc:
+        raise ValidationError({"period_key": "期间格式应为 2026-07、2026-Q3、2026-H2 或 2026。"}) from exc
+    if Exemption.objects.filter(rule=rule, org=org, period_key=period_key).exists():
+        raise ValidationError({"period_key": "该期间已经登记过豁免。"})
+    exemption = Exemption.objects.create(
+        rule=rule,
+        org=org,
+        period_key=period_key,
+        reason=reason.strip(),
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit.record(actor, "exemption_add", exemption, {"rule": rule.code, "org": org.pk, "period": period_key})
+    return exemption
+
+
+def gap_duty_open(*, actor, org: Org, rule: ComplianceRule, period_key: str):
+    """Turn a compliance gap into a duty ("本季度尚未召开党员大会" → a duty due in 10 workdays)."""
+    from sizheng.duties.models import SourceKind
+    from sizheng.duties.services import duty_open
+
+    if not actor.has_role("committee_admin") and not _manages(actor, org):
+        raise PermissionDenied("只有上级党组织的书记、党务干部或机关工委可以把缺项转为督办事项。")
+    label = rule.get_activity_display()
+    due = calendar.add_workdays(timezone.localdate(), 10)
+    return duty_open(
+        org=org,
+        title=f"补齐{period_key}{label}（{rule.code}）",
+        due_on=due,
+        source=(SourceKind.COMPLIANCE, rule.pk),
+        actor=actor,
+        description=f"{rule.label}。依据：{rule.source}",
+        category="三会一课",
+    )
+
+
+def _manages(user, org: Org) -> bool:
+    from sizheng.org.access import manages_org
+
+    return manages_org(user, org)

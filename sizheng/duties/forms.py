@@ -15,11 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
+from sizheng.core.formflow import add_service_errors
 from sizheng.duties import queries
 from sizheng.duties.models import Duty, Priority, SourceKind, State
 from sizheng.duties.warnings import LABELS as WARNING_LABELS
 from sizheng.duties.workflow import TRANSITIONS
-from sizheng.org.forms import OrgChoiceField, StyledForm, add_service_errors
+from sizheng.org.forms import OrgChoiceField, StyledForm
 from sizheng.org.models import Org, Person
 
 __all__ = ["add_service_errors"]

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sizheng.core import audit, calendar
+from sizheng.core import audit, calendar, formflow
 from sizheng.core import files as core_files
 from sizheng.core.apitools import Conflict
 from sizheng.core.docx import OfficialDocument, docx_response
@@ -236,23 +236,14 @@ def create(request: HttpRequest) -> HttpResponse:
     if request.method == "GET" and str(request.GET.get("org", "")).isdigit():
         initial["org"] = int(request.GET["org"])
     form = forms.DutyForm(request.POST or None, user=user, assigners=assigners, initial=initial)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                duty = services.duty_open(
-                    org=d["org"], title=d["title"], due_on=d["due_on"], source=SourceKind.MANUAL, actor=user,
-                    assigning_org=d["assigning_org"], owner=d["owner"], description=d["description"],
-                    supervising_org=d["supervising_org"], priority=d["priority"], tags=d["tags"],
-                    evidence_required=d["evidence_required"], category=d["category"],
-                )  # fmt: skip
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, f"已向{duty.assignee_org.name}部署“{duty.title}”。")
-                return redirect("duties:detail", pk=duty.pk)
+    duty, status = formflow.run(request, form, lambda d: services.duty_open(
+        org=d["org"], title=d["title"], due_on=d["due_on"], source=SourceKind.MANUAL, actor=user,
+        assigning_org=d["assigning_org"], owner=d["owner"], description=d["description"],
+        supervising_org=d["supervising_org"], priority=d["priority"], tags=d["tags"],
+        evidence_required=d["evidence_required"], category=d["category"]))  # fmt: skip
+    if duty is not None:
+        messages.success(request, f"已向{duty.assignee_org.name}部署“{duty.title}”。")
+        return redirect("duties:detail", pk=duty.pk)
     return render(request, "duties/duty_form.html", {"form": form}, status=status)
 
 
@@ -263,22 +254,15 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     assigners = _assigners_or_403(user)
     form = forms.CampaignForm(request.POST or None, assigners=assigners)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                campaign = services.campaign_create(
-                    actor=user, title=d["title"], description=d["description"], assigning_org=d["assigning_org"],
-                    orgs=d["targets"], due_on=d["due_on"], evidence_required=d["evidence_required"],
-                    priority=d["priority"],
-                )  # fmt: skip
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, f"已向 {len(d['targets'])} 个党组织部署“{campaign.title}”。")
-                return redirect("duties:campaign", pk=campaign.pk)
+    campaign, status = formflow.run(request, form, lambda d: services.campaign_create(
+        actor=user, title=d["title"], description=d["description"], assigning_org=d["assigning_org"],
+        orgs=d["targets"], due_on=d["due_on"], evidence_required=d["evidence_required"],
+        priority=d["priority"]))  # fmt: skip
+    if campaign is not None:
+        messages.success(
+            request, f"已向 {len(form.cleaned_data['targets'])} 个党组织部署“{campaign.title}”。"
+        )
+        return redirect("duties:campaign", pk=campaign.pk)
     return render(request, "duties/campaign_form.html", {"form": form}, status=status)
 
 

@@ -2,7 +2,7 @@
 
 Forms validate input and limit every choice list to the user's scope; the writes themselves and
 the roster rules live in ``services`` (a service's ValidationError lands on the form through
-``add_service_errors``).
+``core.formflow``).
 """
 
 from __future__ import annotations
@@ -43,15 +43,6 @@ class StyledForm(forms.Form):
                 widget.attrs.setdefault("class", "form-select")
             elif not isinstance(widget, forms.HiddenInput):
                 widget.attrs.setdefault("class", "form-control")
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on its field when the form has it, else on top."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --- scope helpers ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sizheng.core import audit
+from sizheng.core import audit, formflow
 from sizheng.core import services as core_services
 from sizheng.core.access import role_required
 from sizheng.core.apitools import Conflict
@@ -177,26 +177,18 @@ def _managed_org(request: HttpRequest, pk: int) -> Org:
     return org
 
 
-def _save_versioned(form, obj, conflict_message: str, save) -> int | None:
-    """Validate a form that carries ``version`` and call ``save(version)``.
+def _save_versioned(request, form, obj, conflict_message: str, save) -> int | None:
+    """Run a form that carries ``version`` through ``save(version)``: None on success, else the
+    status to re-render with (422 bad input; 409 when the object changed since the form was filled in —
+    checked here and again by the service's compare-and-swap)."""
 
-    None on success; otherwise the status to re-render with: 422 for bad input, 409 when the
-    object changed since the form was filled in (checked here and again by the service's CAS).
-    """
-    if not form.is_valid():
-        return 422
-    try:
-        version = form.cleaned_data["version"]
-        if version != obj.version:
+    def checked(data):
+        if data["version"] != obj.version:
             raise Conflict(conflict_message)
-        save(version)
-    except Conflict as exc:
-        form.add_error(None, exc.message)
-        return 409
-    except ValidationError as exc:
-        forms.add_service_errors(form, exc)
-        return 422
-    return None
+        return save(data["version"]) or True
+
+    done, status = formflow.run(request, form, checked)
+    return None if done else status
 
 
 @login_required
@@ -207,7 +199,7 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.OrgForm(request.POST or None, user=request.user, org=org)
     status = 200
     if request.method == "POST":
-        status = _save_versioned(form, org, ORG_CONFLICT, lambda version: services.org_update(
+        status = _save_versioned(request, form, org, ORG_CONFLICT, lambda version: services.org_update(
             actor=request.user, org=org, version=version, **form.changes()))  # fmt: skip
         if status is None:
             messages.success(request, "党组织信息已保存。")
@@ -227,18 +219,11 @@ def org_create(request: HttpRequest, pk: int) -> HttpResponse:
                "back": reverse("org:org_detail", args=[parent.pk])}  # fmt: skip
         return render(request, "org/message.html", ctx, status=409)
     form = forms.OrgCreateForm(request.POST or None, user=request.user, parent=parent)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            d = form.changes()
-            try:
-                org = services.org_create(actor=request.user, parent=parent, kind=form.cleaned_data["kind"],
-                                          code=form.cleaned_data["code"], **d)  # fmt: skip
-                messages.success(request, f"已设立{org.full_name}。")
-                return redirect("org:org_detail", pk=org.pk)
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
+    org, status = formflow.run(request, form, lambda d: services.org_create(
+        actor=request.user, parent=parent, kind=d["kind"], code=d["code"], **form.changes()))  # fmt: skip
+    if org is not None:
+        messages.success(request, f"已设立{org.full_name}。")
+        return redirect("org:org_detail", pk=org.pk)
     return render(
         request, "org/org_form.html", {"form": form, "parent": parent, "creating": True}, status=status
     )
@@ -250,18 +235,12 @@ def org_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
     """任命: appoint a person of the org's subtree to a post."""
     org = _managed_org(request, pk)
     form = forms.PostAssignForm(request.POST or None, org=org)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                post = services.org_role_assign(actor=request.user, org=org, person=d["person"], title=d["title"],
-                                                starts_on=d["starts_on"], ends_on=d["ends_on"])  # fmt: skip
-                messages.success(request, f"已任命{post.person.name}为{post.get_title_display()}。")
-                return redirect("org:org_detail", pk=org.pk)
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
+    post, status = formflow.run(request, form, lambda d: services.org_role_assign(
+        actor=request.user, org=org, person=d["person"], title=d["title"], starts_on=d["starts_on"],
+        ends_on=d["ends_on"]))  # fmt: skip
+    if post is not None:
+        messages.success(request, f"已任命{post.person.name}为{post.get_title_display()}。")
+        return redirect("org:org_detail", pk=org.pk)
     return render(request, "org/org_role_assign.html", {"form": form, "org": org}, status=status)
 
 
@@ -293,20 +272,12 @@ def org_handover(request: HttpRequest, pk: int) -> HttpResponse:
     """换届: the new committee takes office; the old one's access ends the day before."""
     org = _managed_org(request, pk)
     form = forms.HandoverForm(request.POST or None, org=org)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                posts = services.org_handover(actor=request.user, org=org, on=d["on"],
-                                              term_ends_on=d["term_ends_on"], posts=d["posts"])  # fmt: skip
-                messages.success(
-                    request, f"换届已完成：新一届 {len(posts)} 名委员自 {d['on']:%Y年%m月%d日} 起任职。"
-                )
-                return redirect("org:org_detail", pk=org.pk)
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
+    posts, status = formflow.run(request, form, lambda d: services.org_handover(
+        actor=request.user, org=org, on=d["on"], term_ends_on=d["term_ends_on"], posts=d["posts"]))  # fmt: skip
+    if posts is not None:
+        on = form.cleaned_data["on"]
+        messages.success(request, f"换届已完成：新一届 {len(posts)} 名委员自 {on:%Y年%m月%d日} 起任职。")
+        return redirect("org:org_detail", pk=org.pk)
     current = (
         OrgRole.objects.filter(org=org).exclude(ends_on__lt=timezone.localdate()).select_related("person")
     )
@@ -404,16 +375,12 @@ def person_create(request: HttpRequest) -> HttpResponse:
     _people_or_404(request.user)
     access.require(forms.managed_orgs(request.user).exists(), "您没有新增人员的权限。")
     form = forms.PersonCreateForm(request.POST or None, user=request.user)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                person = services.person_create(actor=request.user, **form.fields_for_service())
-                messages.success(request, f"已将{person.name}加入人员名册。")
-                return redirect("org:person_detail", pk=person.pk)
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
+    person, status = formflow.run(
+        request, form, lambda d: services.person_create(actor=request.user, **form.fields_for_service())
+    )
+    if person is not None:
+        messages.success(request, f"已将{person.name}加入人员名册。")
+        return redirect("org:person_detail", pk=person.pk)
     return render(request, "org/person_form.html", {"form": form, "creating": True}, status=status)
 
 
@@ -432,7 +399,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.PersonEditForm(request.POST or None, person=person)
     status = 200
     if request.method == "POST":
-        status = _save_versioned(form, person, PERSON_CONFLICT, lambda version: services.person_update(
+        status = _save_versioned(request, form, person, PERSON_CONFLICT, lambda version: services.person_update(
             actor=request.user, person=person, version=version, **form.changes()))  # fmt: skip
         if status is None:
             messages.success(request, "人员信息已保存。")
@@ -446,22 +413,12 @@ def person_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     """调动: move a person to another unit, office or org, keeping the history."""
     person = _managed_person(request, pk)
     form = forms.TransferForm(request.POST or None, user=request.user, person=person)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                services.person_transfer(actor=request.user, person=person, on=d["on"], unit=d["unit"],
-                                         office=d["office"], org=d["org"], reason=d["reason"],
-                                         version=d["version"])  # fmt: skip
-                messages.success(request, f"{person.name}的调动已登记。")
-                return redirect("org:person_detail", pk=person.pk)
-            except Conflict as exc:
-                form.add_error(None, exc.message)
-                status = 409
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
+    move, status = formflow.run(request, form, lambda d: services.person_transfer(
+        actor=request.user, person=person, on=d["on"], unit=d["unit"], office=d["office"], org=d["org"],
+        reason=d["reason"], version=d["version"]))  # fmt: skip
+    if move is not None:
+        messages.success(request, f"{person.name}的调动已登记。")
+        return redirect("org:person_detail", pk=person.pk)
     return render(request, "org/person_transfer.html", {"form": form, "person": person}, status=status)
 
 

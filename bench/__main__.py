@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import json
 import pkgutil
+import subprocess
 import sys
 import time
 
@@ -43,10 +46,21 @@ def main(argv: list[str]) -> int:
     """Run the benchmarks and print the table."""
     results: list[bench.Result] = []
     started = time.perf_counter()
+    if argv[:1] == ["--one"]:
+        # Child mode: one module in this process, its results as JSON on the last line.
+        module = importlib.import_module(f"bench.{argv[1]}")
+        print(json.dumps([dataclasses.asdict(r) for r in module.run()], ensure_ascii=False))
+        return 0
     for name in modules(argv):
         print(f"基准测试 {name} …", file=sys.stderr, flush=True)
-        module = importlib.import_module(f"bench.{name}")
-        results.extend(module.run())
+        # Each benchmark in its own process: its own throw-away database and Django set-up.
+        child = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "bench", "--one", name], stdout=subprocess.PIPE, text=True, check=False
+        )
+        if child.returncode != 0:
+            print(f"基准测试 {name} 失败（退出码 {child.returncode}）。", file=sys.stderr)
+            return child.returncode
+        results.extend(bench.Result(**r) for r in json.loads(child.stdout.strip().splitlines()[-1]))
     print()
     print(table(results))
     print(f"\n（共用时 {time.perf_counter() - started:.0f} 秒）")

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "sizheng.org",
     "sizheng.duties",
     "sizheng.life",
+    "sizheng.study",
 ]
 
 MIDDLEWARE = [
@@ -300,3 +301,7 @@ DUTY_WARNING_YELLOW_DAYS = int(os.environ.get("SIZHENG_DUTY_YELLOW_DAYS", "5"))
 # Meeting kinds whose records count for compliance only once approved by the higher org
 # (a rule-set switch; by default a submitted record counts).
 LIFE_APPROVAL_REQUIRED = [k for k in os.environ.get("SIZHENG_LIFE_APPROVAL_REQUIRED", "").split(",") if k]
+
+# Training hours (学时) required a year (rules.md §4): members, and secretaries / leadership members.
+STUDY_HOURS_REQUIRED = int(os.environ.get("SIZHENG_STUDY_HOURS", "32"))
+STUDY_HOURS_REQUIRED_LEADERS = int(os.environ.get("SIZHENG_STUDY_HOURS_LEADERS", "56"))

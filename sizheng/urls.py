@@ -12,5 +12,7 @@ urlpatterns = [
     path("", include("sizheng.core.urls")),
     path("org/", include("sizheng.org.urls")),
     path("duties/", include("sizheng.duties.urls")),
+    path("life/", include("sizheng.life.urls")),
+    path("study/", include("sizheng.study.urls")),
     path("api/v1/", api.urls),
 ]

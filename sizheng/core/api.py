@@ -65,7 +65,7 @@ API_DESCRIPTION = (
 APP_ROUTERS: list[tuple[str, str]] = [
     ("", "sizheng.org.api.router"),  # /orgs and /people
     ("duties", "sizheng.duties.api.router"),
-    ("life", "sizheng.life.api.router"),
+    ("", "sizheng.life.api.router"),  # /meetings and /compliance
     ("study", "sizheng.study.api.router"),
     ("talks", "sizheng.talks.api.router"),
     ("care", "sizheng.care.api.router"),

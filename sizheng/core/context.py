@@ -13,7 +13,7 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "unread_count": 0, "demo_mode": settings.DEMO}
     return {
-        "nav_items": nav.items_for(user),
+        "nav_items": nav.menu_for(user),
         "unread_count": user.notifications.filter(read_at__isnull=True).count(),
         "demo_mode": settings.DEMO,
     }

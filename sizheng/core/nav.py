@@ -41,3 +41,23 @@ def items_for(user) -> list[dict]:
             continue
         out.append({"label": item.label, "url": url, "group": item.group, "name": item.url_name})
     return out
+
+
+def menu_for(user) -> list[dict]:
+    """The menu: ungrouped entries as links, grouped ones as one drop-down per group (first-seen order).
+
+    A group with a single visible entry is shown as a plain link.
+    """
+    menu: list[dict] = []
+    groups: dict[str, dict] = {}
+    for item in items_for(user):
+        if not item["group"]:
+            menu.append(item)
+            continue
+        group = groups.get(item["group"])
+        if group is None:
+            group = groups[item["group"]] = {"label": item["group"], "children": [], "names": []}
+            menu.append(group)
+        group["children"].append(item)
+        group["names"].append(item["name"])
+    return [g["children"][0] if "children" in g and len(g["children"]) == 1 else g for g in menu]

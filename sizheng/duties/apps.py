@@ -15,8 +15,10 @@ class DutiesConfig(AppConfig):
         files.register_access("duty", may_read_duty_file)
         home.register("duties.mine", template="duties/_home_card.html", context=_home_context, order=10)
         staff = [Role.COMMITTEE_ADMIN, Role.SECRETARY, Role.ORG_ADMIN]
-        nav.register("责任清单", "duties:board", roles=[*staff, Role.LEADER, Role.MEMBER], order=30)
-        nav.register("我的事项", "duties:mine", roles=[*staff, Role.MEMBER], order=31)
+        nav.register(
+            "事项看板", "duties:board", roles=[*staff, Role.LEADER, Role.MEMBER], order=30, group="责任清单"
+        )
+        nav.register("我的事项", "duties:mine", roles=[*staff, Role.MEMBER], order=31, group="责任清单")
 
 
 def _home_context(request):

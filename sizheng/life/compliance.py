@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -77,9 +77,13 @@ def evaluate(
     end = max(p.end for p in periods)
     org_ids = [o.pk for o in orgs]
     activities: dict[tuple[int, str], list[date]] = defaultdict(list)
+    # Aware local midnights, not __date lookups: SQLite would convert every row's timezone in Python.
+    tz = timezone.get_current_timezone()
+    since = datetime.combine(start, time.min, tzinfo=tz)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
     meetings = (
         Meeting.objects.counted()
-        .filter(org_id__in=org_ids, starts_at__date__gte=start, starts_at__date__lte=end)
+        .filter(org_id__in=org_ids, starts_at__gte=since, starts_at__lt=until)
         .values_list("org_id", "kind", "starts_at")
     )
     for org_id, kind, starts_at in meetings:

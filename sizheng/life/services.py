@@ -254,3 +254,71 @@ def _manages(user, org: Org) -> bool:
     from sizheng.org.access import manages_org
 
     return manages_org(user, org)
+
+
+# --- added for the meetings screens (issue 5, meetings helper) ----------------------------------
+
+
+def meeting_notify(*, actor, meeting: Meeting) -> int:
+    """Send an in-app notice of a planned meeting to its expected attendees with an account."""
+    from sizheng.core.notify import notify
+
+    users = [
+        a.person.user
+        for a in meeting.attendance.select_related("person__user").exclude(status=AttendanceStatus.NON_VOTING)
+        if a.person.user_id and a.person.user.is_active
+    ]
+    start = timezone.localtime(meeting.starts_at)
+    title = f"会议通知：{meeting.org.name}将于{start:%m月%d日 %H:%M}在{meeting.place}召开{meeting.get_kind_display()}"
+    with transaction.atomic():
+        notify(users, title=title, body=f"会议主题：{meeting.topic}。请准时参加，不能参加的请向支部书记请假。",
+               url=f"/life/meetings/{meeting.pk}/")  # fmt: skip
+        audit.record(actor, "meeting_notify", meeting, {"recipients": len(users)})
+    return len(users)
+
+
+@transaction.atomic
+def meeting_rectification_add(*, actor, meeting: Meeting, version: int, title: str, due_on):
+    """Add an item to a 组织生活会 / 民主生活会 rectification list and open a duty for it.
+
+    Allowed after submission too: rectification follows the meeting. The duty's description names
+    the meeting so the loop can be traced back.
+    """
+    from sizheng.duties.services import duty_open
+
+    if meeting.kind not in (MeetingKind.LIFE_MEETING, MeetingKind.DEMOCRATIC_LIFE_MEETING):
+        raise ValidationError("只有组织生活会、民主生活会有整改清单。")
+    if not title.strip():
+        raise ValidationError({"title": "请填写整改事项。"})
+    if due_on is None or due_on < timezone.localdate():
+        raise ValidationError({"due_on": "整改时限不能早于今天。"})
+    steps = dict(meeting.steps or {})
+    items = list(steps.get("rectification", []))
+    duty = duty_open(
+        org=meeting.org,
+        title=title.strip()[:200],
+        due_on=due_on,
+        source=("manual", None),
+        actor=actor,
+        description=f"来源：{meeting.get_kind_display()}（会议记录编号 {meeting.pk}：{meeting.topic}）的整改清单。",
+        category="组织生活会整改",
+    )
+    items.append({"title": title.strip()[:200], "due_on": due_on.isoformat(), "duty_id": duty.pk})
+    steps["rectification"] = items
+    _cas(meeting, version, steps=steps)
+    audit.record(actor, "meeting_rectification_add", meeting, {"duty": duty.pk})
+    return duty
+
+
+@transaction.atomic
+def meeting_edit(
+    *, actor, meeting: Meeting, version: int, attendance: dict[int, tuple[str, str]] | None = None, **changes
+) -> Meeting:
+    """Edit a draft or returned record and its attendees' statuses in one go (CAS on version)."""
+    meeting_update(actor=actor, meeting=meeting, version=version, **changes)
+    current = {a.person_id: a for a in meeting.attendance.select_related("person")}
+    for person_id, (status, reason) in (attendance or {}).items():
+        row = current.get(person_id)
+        if row is not None and (row.status, row.reason) != (status, reason):
+            attendance_set(actor=actor, meeting=meeting, person=row.person, status=status, reason=reason)
+    return meeting

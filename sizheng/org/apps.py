@@ -12,6 +12,8 @@ class OrgConfig(AppConfig):
         from sizheng.org import demo, jobs  # noqa: F401  (registers the demo generator and jobs)
 
         staff = [Role.COMMITTEE_ADMIN, Role.SECRETARY, Role.ORG_ADMIN]
-        nav.register("组织", "org:tree", roles=[*staff, Role.LEADER, Role.MEMBER], order=10)
-        nav.register("人员", "org:people", roles=staff, order=20)
+        nav.register(
+            "组织架构", "org:tree", roles=[*staff, Role.LEADER, Role.MEMBER], order=10, group="组织人员"
+        )
+        nav.register("人员名册", "org:people", roles=staff, order=20, group="组织人员")
         nav.register("角色授权", "org:grants", roles=[Role.SECADMIN], order=905, group="系统")

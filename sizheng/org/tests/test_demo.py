@@ -209,7 +209,13 @@ def test_it_picks_demo_people_whose_posts_match_their_accounts():
 @given(seed=st.integers(0, 10**6), scale=st.floats(0.05, 0.4),
        today=st.dates(date(2024, 1, 1), date(2030, 12, 31)))  # fmt: skip
 def test_it_keeps_every_rule_for_any_seed_scale_and_day(seed, scale, today):
-    plan = plan_city(random.Random(seed), scale, today=today)
+    try:
+        plan = plan_city(random.Random(seed), scale, today=today)
+    except RuntimeError as exc:
+        # A very small city may have no second unit with a suitable branch for shuji_b: the generator
+        # says so in Chinese ("请增大 --scale") instead of producing a demo without its accounts.
+        assert scale < 0.1 and "请增大 --scale" in str(exc)
+        return
     _check_plan(plan)
     assert len(plan.units) == max(4, round(40 * scale))
     assert set(plan.accounts) == {"shuji_a", "shuji_b", "dangwu_a", "dangyuan", "lingdao"}

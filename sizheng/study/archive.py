@@ -1,0 +1,171 @@
+"""The yearly 学习档案专卷 of an org: one Word file (plan and topics, year-end summary, each study
+session's minutes and attendance, observers' summaries, make-up reflections) and a zip of the
+attachments of those meetings (core StoredFile rows with owner_kind "meeting"; possibly none).
+
+Everything is read in a fixed number of queries whatever the number of sessions.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from sizheng.core.docx import OfficialDocument
+from sizheng.core.models import StoredFile
+from sizheng.life.models import Attendance, AttendanceStatus
+from sizheng.org.models import Org
+from sizheng.study.hours import study_meetings
+from sizheng.study.models import Observation, StudyPlan, StudyTopic
+
+MEETING_OWNER_KIND = "meeting"
+
+
+def archive_meetings(org: Org, year: int):
+    """The org's counted study meetings of the year, oldest first, with what the archive prints."""
+    return (
+        study_meetings(year)
+        .filter(org=org)
+        .select_related("chair", "recorder", "speaker", "study_session", "study_session__topic")
+        .prefetch_related(
+            Prefetch(
+                "attendance", queryset=Attendance.objects.select_related("person").order_by("person_id")
+            ),
+            "study_session__keynote_speakers",
+        )
+        .order_by("starts_at", "pk")
+    )
+
+
+def _fmt_time(meeting) -> str:
+    start, end = timezone.localtime(meeting.starts_at), timezone.localtime(meeting.ends_at)
+    return (
+        f"{start:%Y-%m-%d %H:%M}—{end:%H:%M}"
+        if start.date() == end.date()
+        else f"{start:%Y-%m-%d %H:%M}—{end:%Y-%m-%d %H:%M}"
+    )
+
+
+def build_docx(org: Org, year: int) -> bytes:
+    """The 学习档案专卷 as one .docx file."""
+    plan = (
+        StudyPlan.objects.filter(org=org, year=year, group__isnull=True)
+        .prefetch_related(Prefetch("topics", queryset=StudyTopic.objects.order_by("order", "pk")))
+        .first()
+    )
+    meetings = list(archive_meetings(org, year))
+    observations = list(
+        Observation.objects.filter(observed_org=org, planned_on__year=year)
+        .select_related("observer")
+        .order_by("planned_on", "pk")
+    )
+    doc = OfficialDocument(title=f"{org.full_name}\n{year}年度理论学习档案")
+
+    doc.heading("学习计划")
+    if plan is None:
+        doc.paragraph(f"{year} 年度未录入学习计划。")
+    else:
+        doc.paragraph(f"《{plan.title}》（{plan.get_state_display()}）")
+        topics = list(plan.topics.all())
+        if topics:
+            doc.table(
+                ["序号", "学习专题", "计划时间", "学习材料"],
+                [
+                    [t.order, t.title, t.scheduled_on or (f"{t.month}月" if t.month else ""), t.materials]
+                    for t in topics
+                ],
+                col_widths_mm=[14, 62, 30, 50],
+            )
+        else:
+            doc.paragraph("学习计划尚未列出学习专题。")
+
+    doc.heading("年度学习总结")
+    doc.paragraph(plan.summary if plan is not None and plan.summary.strip() else "年度学习总结尚未填写。")
+
+    doc.heading("学习活动记录")
+    if not meetings:
+        doc.paragraph("本年度没有已提交的学习活动记录。")
+    makeups: list[tuple] = []
+    for meeting in meetings:
+        session = getattr(meeting, "study_session", None)
+        doc.heading(f"{meeting.get_kind_display()}：{meeting.topic}", level=2)
+        lines = [f"时间：{_fmt_time(meeting)}", f"地点：{meeting.place}"]
+        if meeting.chair:
+            lines.append(f"主持人：{meeting.chair.name}")
+        if meeting.recorder:
+            lines.append(f"记录人：{meeting.recorder.name}")
+        if meeting.speaker:
+            lines.append(f"主讲人：{meeting.speaker.name}")
+        if session is not None:
+            if session.topic:
+                lines.append(f"学习专题：{session.topic.title}")
+            speakers = "、".join(p.name for p in session.keynote_speakers.all())
+            if speakers:
+                lines.append(f"主旨发言：{speakers}")
+            if session.materials:
+                lines.append(f"学习材料：{session.materials}")
+        lines.append(f"学时：{meeting.hours:g}")
+        doc.paragraph("\n".join(lines))
+        if meeting.agenda:
+            doc.heading("议程", level=3)
+            doc.paragraph(meeting.agenda)
+        doc.heading("会议记录", level=3)
+        doc.paragraph(meeting.minutes or "（未填写会议记录）")
+        rows = list(meeting.attendance.all())
+        doc.heading("出席情况", level=3)
+        if rows:
+            doc.table(
+                ["姓名", "出席情况", "原因", "补学日期"],
+                [[a.person.name, a.get_status_display(), a.reason, a.made_up_on] for a in rows],
+                col_widths_mm=[30, 26, 60, 40],
+            )
+        else:
+            doc.paragraph("未登记出席情况。")
+        makeups.extend(
+            (meeting, a)
+            for a in rows
+            if a.made_up_on and a.status in (AttendanceStatus.ABSENT, AttendanceStatus.ON_LEAVE)
+        )
+
+    doc.heading("列席旁听情况")
+    if not observations:
+        doc.paragraph("本年度没有安排列席旁听。")
+    for obs in observations:
+        doc.heading(f"{obs.observer.name}（学习日期 {obs.planned_on:%Y-%m-%d}）", level=2)
+        sent = f"{obs.materials_sent_on:%Y-%m-%d}" if obs.materials_sent_on else "未报送"
+        doc.paragraph(f"材料报送时限：{obs.materials_due_on:%Y-%m-%d}，实际报送：{sent}。")
+        doc.paragraph(obs.summary or "列席人尚未提交小结。")
+
+    doc.heading("补学情况")
+    if not makeups:
+        doc.paragraph("本年度没有补学记录。")
+    for meeting, a in makeups:
+        doc.heading(f"{a.person.name}补学“{meeting.topic}”（{a.made_up_on:%Y-%m-%d}）", level=2)
+        doc.paragraph(a.make_up_note or "（未填写补学心得）")
+
+    doc.signature(org.full_name, timezone.localdate())
+    return doc.to_bytes()
+
+
+def build_zip(org: Org, year: int) -> bytes:
+    """A zip of the attachments of the year's study meetings (valid and possibly empty)."""
+    meeting_ids = list(archive_meetings(org, year).values_list("pk", flat=True))
+    files = StoredFile.objects.filter(owner_kind=MEETING_OWNER_KIND, owner_id__in=meeting_ids).order_by("pk")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        used: set[str] = set()
+        for stored in files:
+            path = Path(settings.MEDIA_ROOT) / stored.path
+            if not path.is_file():
+                continue
+            # Only the base name, prefixed with the meeting id: no path from a user reaches the zip.
+            name = f"{stored.owner_id}-{PurePosixPath(stored.name).name or 'file'}"
+            while name in used:
+                name = f"{stored.pk}-{name}"
+            used.add(name)
+            zf.write(path, arcname=name)
+    return buffer.getvalue()

@@ -1,9 +1,12 @@
 """公文 (official document) writer following GB/T 9704-2012, built on python-docx.
 
 Page: A4 (210×297 mm); 天头 37 mm and 订口 28 mm, body 156×225 mm, so the margins are top 37,
-bottom 35, left 28, right 26 mm. The body is a 22 lines × 28 characters grid: a ``linesAndChars``
-document grid with a 28.95 pt line pitch, exact 28.95 pt line spacing and −0.25 pt character
-spacing on the 3号 (16 pt) runs.
+bottom 35, left 28, right 26 mm. The body is a 22 lines × 28 characters grid: a line grid
+(``w:docGrid w:type="lines"``) with a 28.95 pt line pitch, exact 28.95 pt line spacing, and −0.25 pt
+character spacing on the 3号 (16 pt) runs, which puts exactly 28 characters on a 156 mm line
+(156 mm = 442.2 pt; 28 × 15.75 pt = 441 pt). A ``linesAndChars`` grid would say the same to Word,
+but LibreOffice puts each 16 pt character into two 15.79 pt cells and spreads lines to 14 characters,
+so the character count comes from the spacing, as ARCHITECTURE §6 describes.
 
 Fonts (7.1 and 7.3): title 方正小标宋简体 2号 (22 pt) centred; body 仿宋_GB2312 3号; headings
 "一、" 黑体, "（一）" 楷体_GB2312, "1．" 仿宋_GB2312 bold, "（1）" 仿宋_GB2312, all 3号 and indented
@@ -76,9 +79,6 @@ PAGE_NUMBER_SIZE_PT = 14  # 4号
 
 LINE_PITCH_TWIPS = 579  # 28.95 pt: 22 lines fill the 225 mm body
 CHAR_SPACING_TWENTIETHS = -5  # −0.25 pt: 28 characters of 3号 fill the 156 mm body
-# w:charSpace is in 1/4096 pt relative to the 16 pt default size; rounded down so that 28
-# characters of the resulting pitch always fit in the 156 mm line.
-CHAR_SPACE = math.floor((BODY_WIDTH_MM / 25.4 * 72 / CHARS_PER_LINE - BODY_SIZE_PT) * 4096)
 
 FONT_TITLE = "方正小标宋简体"
 FONT_BODY = "仿宋_GB2312"
@@ -365,9 +365,8 @@ class OfficialDocument:
         section.footer_distance = Mm(25.5)
         grid = _child(section._sectPr, "w:docGrid", ("w:docGrid", "w:printerSettings", "w:sectPrChange"))
         grid.attrib.clear()
-        grid.set(qn("w:type"), "linesAndChars")
+        grid.set(qn("w:type"), "lines")
         grid.set(qn("w:linePitch"), str(LINE_PITCH_TWIPS))
-        grid.set(qn("w:charSpace"), str(CHAR_SPACE))
 
     def _setup_page_numbers(self) -> None:
         """ "— 1 —" in 4号 宋体: odd pages right-aligned, even pages left, one character in."""

@@ -46,7 +46,8 @@ def meeting_record_docx(meeting: Meeting) -> bytes:
     q = quorum(meeting)
     absent = [a for a in rows if a.status in (AttendanceStatus.ABSENT, AttendanceStatus.ON_LEAVE)]
     observers = [a.person.name for a in rows if a.status == AttendanceStatus.NON_VOTING]
-    doc = OfficialDocument(title=record_title(meeting))
+    # The org's name on its own line: long names otherwise break the title mid-word (GB/T 9704 7.3.1).
+    doc = OfficialDocument(title=f"{meeting.org.name}\n{meeting.get_kind_display()}会议记录")
     facts = [
         ("时间", _span(meeting)),
         ("地点", meeting.place),

@@ -126,9 +126,10 @@ def test_it_sets_a4_and_the_gb9704_margins(parts):
 
 def test_it_lays_the_body_on_a_22_by_28_grid(parts):
     grid = parts.document.find(f"{w('body')}/{w('sectPr')}/{w('docGrid')}")
-    assert grid.get(w("type")) == "linesAndChars"
+    assert grid.get(w("type")) == "lines"
     assert grid.get(w("linePitch")) == "579"
-    pitch_pt = 16 + int(grid.get(w("charSpace"))) / 4096
+    # 28 characters come from 3号 with −0.25 pt spacing: 28 fit on the 156 mm line, 29 do not.
+    pitch_pt = 16 - 0.25
     body_pt = 156 / 25.4 * 72
     assert 28 * pitch_pt <= body_pt < 29 * pitch_pt
     spacing = parts.style("Normal").find(f"{w('pPr')}/{w('spacing')}")

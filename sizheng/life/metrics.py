@@ -21,6 +21,12 @@ NOTHING_DUE = "本期没有已到期的组织生活要求，无法计算。"
 NO_MEETINGS = "本期没有计入的会议，无法计算出席率。"
 NOT_LEADING_GROUP = "中心组学习只由党组开展，该组织不适用。"
 NOT_STARTED = "本期尚未开始，暂无数据。"
+YEARLY_KINDS = {
+    MeetingKind.LIFE_MEETING,
+    MeetingKind.MEMBER_APPRAISAL,
+    MeetingKind.DEMOCRATIC_LIFE_MEETING,
+    MeetingKind.CENTRAL_GROUP_STUDY,
+}
 
 
 def _moments(period: Period) -> tuple[datetime, datetime]:
@@ -120,3 +126,54 @@ def central_group_sessions(targets: list[int], period) -> dict[int, object]:
     values: dict[int, object] = dict.fromkeys(targets, Suppressed(NOT_LEADING_GROUP))
     values.update({pk: n for pk, kind, n in rows if kind == Org.Kind.LEADING_GROUP})
     return values
+
+
+def _rate_for_kind(kind: str):
+    """The compliance rate restricted to the rules about one kind of activity."""
+
+    def compute(targets: list[int], period) -> dict[int, object]:
+        from sizheng.life.models import ComplianceRule
+
+        codes = list(
+            ComplianceRule.objects.filter(activity=kind, is_active=True).values_list("code", flat=True)
+        )
+        orgs = list(
+            Org.objects.filter(pk__in=targets).only("pk", "kind", "path", "founded_on", "dissolved_on")
+        )
+        matrix = compliance.evaluate(orgs, _ending_in(period), rule_codes=codes)
+        due: dict[int, int] = dict.fromkeys(targets, 0)
+        good: dict[int, int] = dict.fromkeys(targets, 0)
+        for (org_id, _, _), outcome in matrix.outcomes.items():
+            if outcome.status in ("met", "exempt", "warning", "violation"):
+                due[org_id] += 1
+                good[org_id] += outcome.status in ("met", "exempt")
+        return {t: round(100 * good[t] / due[t], 1) if due[t] else Suppressed(NOTHING_DUE) for t in targets}
+
+    compute.__doc__ = (
+        f"Compliance rate of the rules about {kind} (one rule query, one org query, the matrix)."
+    )
+    return compute
+
+
+# "Compliance rate by kind" (issue 5 §7): one metric per kind of activity the default rules cover.
+for _kind in (
+    MeetingKind.MEMBERS_MEETING,
+    MeetingKind.COMMITTEE_MEETING,
+    MeetingKind.GROUP_MEETING,
+    MeetingKind.PARTY_LECTURE,
+    MeetingKind.THEME_DAY,
+    MeetingKind.LIFE_MEETING,
+    MeetingKind.MEMBER_APPRAISAL,
+    MeetingKind.DEMOCRATIC_LIFE_MEETING,
+    MeetingKind.CENTRAL_GROUP_STUDY,
+):
+    metric(
+        f"life.compliance_rate.{_kind.value}",
+        label=f"{_kind.label}达标率",
+        unit="%",
+        higher_is_better=True,
+        period_kind="quarter" if _kind not in YEARLY_KINDS else "year",
+        tier=Tier.T0,
+        level="org",
+        description=f"本期内到期的{_kind.label}要求中，已达标或已登记豁免的比例。",
+    )(_rate_for_kind(_kind.value))

@@ -124,3 +124,18 @@ def meeting_people(cast):
     from sizheng.org.models import Person
 
     return list(Person.objects.filter(org=cast.branch_a1).order_by("pk"))
+
+
+@time_machine.travel(date(2026, 10, 20), tick=False)
+def test_it_reports_the_compliance_rate_by_kind(cast):
+    from sizheng.core import metrics
+
+    q3 = Period.parse("2026-Q3")
+    services.meeting_record(actor=cast.secretary_a, org=cast.branch_a1, kind=MeetingKind.MEMBERS_MEETING,
+                            topic="党员大会", starts_at=_at(date(2026, 8, 12)), ends_at=_at(date(2026, 8, 12), 11),
+                            place="会议室")  # fmt: skip
+    rate = metrics.compute("life.compliance_rate.members_meeting", [cast.branch_a1.pk, cast.branch_b1.pk], q3,
+                           consumer="dashboard")  # fmt: skip
+    assert rate == {cast.branch_a1.pk: 100.0, cast.branch_b1.pk: 0.0}
+    theme = metrics.compute("life.compliance_rate.theme_day", [cast.branch_a1.pk], q3, consumer="dashboard")
+    assert theme[cast.branch_a1.pk] == 0.0  # three monthly theme days due, none held

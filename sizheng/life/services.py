@@ -322,3 +322,28 @@ def meeting_edit(
         if row is not None and (row.status, row.reason) != (status, reason):
             attendance_set(actor=actor, meeting=meeting, person=row.person, status=status, reason=reason)
     return meeting
+
+
+@transaction.atomic
+def compliance_rules_install_defaults(*, actor=None) -> int:
+    """(Re)install the national default rules (core.rule_defaults) as data; local rules are kept.
+
+    Returns how many rules were created. Existing defaults get their activity, count, period and
+    severity back; an administrator's deactivation is kept.
+    """
+    from sizheng.core.rule_defaults import DEFAULT_RULES
+
+    created = 0
+    # Only meeting rules live here; talk coverage (BR-TALK-1) belongs to the talks app.
+    for rule in (r for r in DEFAULT_RULES if r.activity in MeetingKind.values):
+        _, made = ComplianceRule.objects.update_or_create(
+            code=rule.id,
+            defaults={
+                "activity": rule.activity, "org_kinds": ",".join(sorted(rule.org_kinds)), "count": rule.count,
+                "period": rule.period, "within": rule.within or "", "severity": rule.severity,
+                "label": rule.label, "source": rule.source, "is_local": rule.local,
+            },
+        )  # fmt: skip
+        created += made
+    audit.record(actor, "compliance_rules_install_defaults", None, {"created": created})
+    return created

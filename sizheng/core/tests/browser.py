@@ -13,9 +13,9 @@ Loaded from the root ``conftest.py`` (``pytest_plugins``). Fixtures:
 - ``screenshot(page, name)`` (a plain function): a PNG under ``test-artifacts/screenshots/``.
 
 Every browser test is marked ``@pytest.mark.browser``; the plugin adds
-``django_db(transaction=True, serialized_rollback=True)`` to it (the live server reads the test's
-data from another thread; the serialized rollback keeps data migrations, such as the default
-compliance rules, alive across the flushes between transactional tests) and runs browser tests after the others, because Playwright's sync API keeps an
+``django_db(transaction=True)`` to it (the live server reads the test's data from another
+thread — so rows loaded by data migrations are gone after the first transactional flush: a test
+that needs them installs them, e.g. ``life.services.compliance_rules_install_defaults()``) and runs browser tests after the others, because Playwright's sync API keeps an
 asyncio loop running in the thread, which ``async_to_sync`` refuses to share.
 """
 
@@ -197,7 +197,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             other_items.append(item)
             continue
         if item.get_closest_marker("django_db") is None:
-            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+            item.add_marker(pytest.mark.django_db(transaction=True))
         browser_items.append(item)
     # Stable partition, identical on every xdist worker, so the schedule stays consistent.
     items[:] = other_items + browser_items

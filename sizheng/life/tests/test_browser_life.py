@@ -6,12 +6,15 @@ import pytest
 from django.utils import timezone
 
 from sizheng.core.tests.browser import screenshot
+from sizheng.life import services
 from sizheng.life.models import Meeting, MeetingKind
 
 pytestmark = pytest.mark.browser
 
 
 def test_it_records_a_members_meeting_and_the_heatmap_shows_it(cast, login_as):
+    # A transactional test: an earlier flush may have removed the rules the data migration loaded.
+    services.compliance_rules_install_defaults()
     today = timezone.localdate()
     page = login_as(cast.secretary_a, next_url="/life/meetings/new/?kind=members_meeting")
     page.locator("#id_topic").fill("学习贯彻全会精神")

@@ -139,3 +139,14 @@ def test_it_reports_the_compliance_rate_by_kind(cast):
     assert rate == {cast.branch_a1.pk: 100.0, cast.branch_b1.pk: 0.0}
     theme = metrics.compute("life.compliance_rate.theme_day", [cast.branch_a1.pk], q3, consumer="dashboard")
     assert theme[cast.branch_a1.pk] == 0.0  # three monthly theme days due, none held
+
+
+def test_it_reinstalls_the_national_defaults_without_touching_local_rules():
+    ComplianceRule.objects.filter(code="BR-MTG-1").delete()
+    ComplianceRule.objects.create(code="LOCAL-1", activity="party_lecture", org_kinds="branch", count=2,
+                                  period="quarter", severity="warning", label="本地：每季度两次党课", source="本地规定",
+                                  is_local=True)  # fmt: skip
+    assert services.compliance_rules_install_defaults() == 1
+    assert ComplianceRule.objects.get(code="BR-MTG-1").period == "quarter"
+    assert ComplianceRule.objects.filter(code="LOCAL-1").exists()
+    assert services.compliance_rules_install_defaults() == 0

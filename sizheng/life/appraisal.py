@@ -290,6 +290,7 @@ def appraisal_review(
             state=Appraisal.State.APPROVED,
             approved_by=actor,
             approved_at=timezone.now(),
+            return_opinion="",
         )
         appraisal.entries.update(final_grade=F("proposed_grade"))
         audit.record(actor, "appraisal_approve", appraisal)
@@ -300,21 +301,28 @@ def appraisal_review(
             url=url,
         )
         return appraisal
-    if not opinion.strip():
+    opinion = opinion.strip()
+    if not opinion:
         raise ValidationError({"opinion": "退回时须写明退回意见。"})
+    max_length = Appraisal._meta.get_field("return_opinion").max_length
+    if len(opinion) > max_length:
+        raise ValidationError(
+            {"opinion": f"退回意见不能超过 {max_length} 字，当前为 {len(opinion)} 字，请精简后再提交。"}
+        )
     _bump(
         appraisal,
         version,
         expect=Appraisal.State.PROPOSED,
         state=Appraisal.State.OPEN,
         is_flagged=False,
+        return_opinion=opinion,
     )
-    # The model has no field for the opinion: it goes to the branch in the notification (not the audit).
+    # The opinion is kept on the appraisal for the branch's page, not in the audit trail.
     audit.record(actor, "appraisal_return", appraisal)
     notify.notify(
         branch_users(appraisal.org),
         title=f"{appraisal.org.name}{appraisal.year}年民主评议已被退回",
-        body=f"退回意见：{opinion.strip()}",
+        body=f"退回意见：{opinion}",
         url=url,
     )
     return appraisal

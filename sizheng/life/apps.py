@@ -9,7 +9,7 @@ class LifeConfig(AppConfig):
     def ready(self) -> None:
         from sizheng.core import home, nav
         from sizheng.core.models import Role
-        from sizheng.life import jobs, jobs_compliance, metrics  # noqa: F401  (registers jobs and metrics)
+        from sizheng.life import demo, jobs, jobs_compliance, metrics  # noqa: F401  (registers generator, jobs, metrics)
         from sizheng.life.views import home_card
 
         staff = [Role.COMMITTEE_ADMIN, Role.SECRETARY, Role.ORG_ADMIN]

@@ -138,7 +138,7 @@ class ApproveForm(forms.Form):
     opinion = forms.CharField(
         label="退回意见",
         required=False,
-        max_length=2000,
+        max_length=300,
         help_text="退回时必填，将通知支部书记和党务干部。",
         widget=forms.Textarea(attrs={"class": "form-control", "rows": 4}),
     )

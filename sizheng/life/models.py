@@ -252,6 +252,8 @@ class Appraisal(models.Model):
     # More than 1/3 优秀 needs a written reason and is flagged to the higher org (BR-EVAL-2: 一般不超过).
     excellent_reason = models.TextField(_("优秀超过三分之一的理由"), blank=True)
     is_flagged = models.BooleanField(_("已提示上级"), default=False)
+    # The higher org's opinion when it returns the proposed grades (cleared on approval).
+    return_opinion = models.CharField(_("退回意见"), max_length=300, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

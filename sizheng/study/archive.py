@@ -1,6 +1,7 @@
 """The yearly 学习档案专卷 of an org: one Word file (plan and topics, year-end summary, each study
-session's minutes and attendance, observers' summaries, make-up reflections) and a zip of the
-attachments of those meetings (core StoredFile rows with owner_kind "meeting"; possibly none).
+session's minutes and attendance, observers' summaries, make-up reflections, the key figures of the
+quarterly 学习情况通报, the speaking outlines, papers and reports) and a zip of the attachments of
+those meetings and papers (core StoredFile rows with owner_kind "meeting" or "study_paper").
 
 Everything is read in a fixed number of queries whatever the number of sessions.
 """
@@ -12,17 +13,51 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from sizheng.core.docx import OfficialDocument
 from sizheng.core.models import StoredFile
+from sizheng.core.rules import Period
 from sizheng.life.models import Attendance, AttendanceStatus
 from sizheng.org.models import Org
+from sizheng.study.bulletin import bulletin_data
 from sizheng.study.hours import study_meetings
-from sizheng.study.models import Observation, StudyPlan, StudyTopic
+from sizheng.study.models import Observation, StudyPaper, StudyPlan, StudyTopic
 
 MEETING_OWNER_KIND = "meeting"
+PAPER_OWNER_KIND = "study_paper"
+
+
+def archive_papers(org: Org, year: int):
+    """The year's outlines, papers and reports of the org's people, of its study groups' members and
+    of its sessions, oldest first."""
+    return (
+        StudyPaper.objects.filter(year=year)
+        .filter(Q(person__org=org) | Q(person__study_groups__org=org) | Q(session__meeting__org=org))
+        .distinct()
+        .select_related("person", "file")
+        .order_by("submitted_on", "pk")
+    )
+
+
+def bulletin_rows(org: Org, year: int, today=None) -> list[list]:
+    """The key figures of the year's quarterly 学习情况通报 (quarters begun by today), one row each."""
+    today = today or timezone.localdate()
+    rows = []
+    for i in range(1, 5):
+        period = Period.of("quarter", year, i)
+        if period.start > today:
+            break
+        b = bulletin_data(org, period, today=today)
+        cgs = b.cgs_rows
+        rows.append([
+            period.label, b.total("sessions"),
+            "—" if b.attendance_rate is None else f"{b.attendance_rate:g}%",
+            f"{sum(r.cgs_held or 0 for r in cgs)}/{sum(r.cgs_required or 0 for r in cgs)}" if cgs else "—",
+            b.total("below_hours"), b.total("observations_late"),
+        ])  # fmt: skip
+    return rows
 
 
 def archive_meetings(org: Org, year: int):
@@ -147,6 +182,43 @@ def build_docx(org: Org, year: int) -> bytes:
         doc.heading(f"{a.person.name}补学“{meeting.topic}”（{a.made_up_on:%Y-%m-%d}）", level=2)
         doc.paragraph(a.make_up_note or "（未填写补学心得）")
 
+    doc.heading("学习情况通报")
+    quarters = bulletin_rows(org, year)
+    if quarters:
+        doc.paragraph("各季度学习情况通报的主要数据如下（学时未达标按年度要求的相应比例计算）。")
+        doc.table(
+            [
+                "季度",
+                "学习活动（次）",
+                "出勤率",
+                "中心组学习（已学/应学）",
+                "学时未达标（人）",
+                "列席逾期（件）",
+            ],
+            quarters,
+            col_widths_mm=[36, 22, 22, 30, 24, 22],
+        )
+    else:
+        doc.paragraph(f"{year} 年度尚无学习情况通报。")
+
+    doc.heading("发言提纲和学习文章")
+    papers = list(archive_papers(org, year))
+    if not papers:
+        doc.paragraph("本年度没有提交发言提纲、心得文章或调研报告。")
+    else:
+        doc.table(
+            ["提交日期", "类型", "标题", "作者", "附件"],
+            [
+                [p.submitted_on, p.get_kind_display(), p.title, p.person.name, p.file.name if p.file else ""]
+                for p in papers
+            ],
+            col_widths_mm=[26, 24, 58, 20, 28],
+        )
+    for paper in papers:
+        if paper.kind == StudyPaper.Kind.OUTLINE and paper.text:
+            doc.heading(f"{paper.person.name}：{paper.title}（发言提纲）", level=2)
+            doc.paragraph(paper.text)
+
     doc.signature(org.full_name, timezone.localdate())
     return doc.to_bytes()
 
@@ -154,7 +226,11 @@ def build_docx(org: Org, year: int) -> bytes:
 def build_zip(org: Org, year: int) -> bytes:
     """A zip of the attachments of the year's study meetings (valid and possibly empty)."""
     meeting_ids = list(archive_meetings(org, year).values_list("pk", flat=True))
-    files = StoredFile.objects.filter(owner_kind=MEETING_OWNER_KIND, owner_id__in=meeting_ids).order_by("pk")
+    paper_ids = list(archive_papers(org, year).values_list("pk", flat=True))
+    files = StoredFile.objects.filter(
+        Q(owner_kind=MEETING_OWNER_KIND, owner_id__in=meeting_ids)
+        | Q(owner_kind=PAPER_OWNER_KIND, owner_id__in=paper_ids)
+    ).order_by("pk")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         used: set[str] = set()
@@ -162,8 +238,9 @@ def build_zip(org: Org, year: int) -> bytes:
             path = Path(settings.MEDIA_ROOT) / stored.path
             if not path.is_file():
                 continue
-            # Only the base name, prefixed with the meeting id: no path from a user reaches the zip.
-            name = f"{stored.owner_id}-{PurePosixPath(stored.name).name or 'file'}"
+            # Only the base name, prefixed with the owner: no path from a user reaches the zip.
+            prefix = "文章" if stored.owner_kind == PAPER_OWNER_KIND else ""
+            name = f"{prefix}{stored.owner_id}-{PurePosixPath(stored.name).name or 'file'}"
             while name in used:
                 name = f"{stored.pk}-{name}"
             used.add(name)

@@ -6,7 +6,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from sizheng.study.models import MAKEUP_MAX_CHARS, SUMMARY_MAX_CHARS, StudyGroup
+from sizheng.study.models import (
+    MAKEUP_MAX_CHARS,
+    PAPER_TEXT_MAX_CHARS,
+    SUMMARY_MAX_CHARS,
+    StudyGroup,
+    StudyPaper,
+)
 
 TEXT = {"class": "form-control"}
 SELECT = {"class": "form-select"}
@@ -172,3 +178,35 @@ class YearForm(forms.Form):
 
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100, required=False,
                               widget=forms.NumberInput(attrs=TEXT))  # fmt: skip
+
+
+class PaperForm(forms.Form):
+    """A speaking outline, paper or research report (text, a file, or both)."""
+
+    person = forms.ModelChoiceField(queryset=None, label="作者", widget=forms.Select(attrs=SELECT),
+                                    empty_label=None)  # fmt: skip
+    year = forms.IntegerField(
+        label="年度", min_value=2000, max_value=2100, widget=forms.NumberInput(attrs=TEXT)
+    )
+    kind = forms.ChoiceField(label="类型", choices=StudyPaper.Kind.choices, widget=forms.Select(attrs=SELECT))
+    title = forms.CharField(label="标题", max_length=200, widget=forms.TextInput(attrs=TEXT))
+    session = forms.ModelChoiceField(
+        queryset=None, label="学习活动", required=False, widget=forms.Select(attrs=SELECT),
+        empty_label="（不关联）", help_text="主旨发言的提纲可关联到发言的那次学习活动。",
+    )  # fmt: skip
+    text = forms.CharField(
+        label="正文", required=False, widget=forms.Textarea(attrs={**TEXT, "rows": 6}),
+        help_text=f"发言提纲可直接填写（不超过 {PAPER_TEXT_MAX_CHARS} 字）；文章和报告也可只上传文件。",
+    )  # fmt: skip
+    upload = forms.FileField(
+        label="文件", required=False, widget=forms.ClearableFileInput(attrs=TEXT),
+        help_text="可上传 PDF、Word、WPS、OFD 或文本文件。",
+    )  # fmt: skip
+    on = forms.DateField(label="提交日期", widget=forms.DateInput(attrs=DATE))
+
+    def __init__(self, *args, people=None, sessions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people
+        self.fields["session"].queryset = sessions
+        self.fields["year"].initial = timezone.localdate().year
+        self.fields["on"].initial = timezone.localdate()

@@ -189,3 +189,55 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.observer} 列席 {self.observed_org} {self.planned_on}"
+
+
+# A speaking outline typed in rather than uploaded stays short enough to print in the archive.
+PAPER_TEXT_MAX_CHARS = 20000
+
+
+class StudyPaper(models.Model):
+    """A central-group member's yearly writing (rules.md §4): a speaking outline (发言提纲) for a keynote,
+    a paper (心得文章) or a research report (调研报告); text typed in, a file uploaded, or both."""
+
+    class Kind(models.TextChoices):
+        OUTLINE = "outline", _("发言提纲")
+        PAPER = "paper", _("心得文章")
+        REPORT = "report", _("调研报告")
+
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="study_papers", verbose_name=_("作者")
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    text = models.TextField(_("正文"), blank=True)
+    session = models.ForeignKey(
+        StudySession,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="papers",
+        verbose_name=_("学习活动"),
+    )
+    file = models.ForeignKey(
+        "core.StoredFile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("附件"),
+    )
+    submitted_on = models.DateField(_("提交日期"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("发言提纲和学习文章")
+        verbose_name_plural = _("发言提纲和学习文章")
+        ordering = ["-year", "submitted_on", "id"]
+        indexes = [models.Index(fields=["person", "year"])]
+
+    def __str__(self) -> str:
+        return self.title

@@ -18,14 +18,16 @@ from django.utils import timezone
 from sizheng.core import audit, calendar
 from sizheng.core.apitools import Conflict
 from sizheng.core.models import Role
-from sizheng.life.models import Attendance, AttendanceStatus, Meeting
-from sizheng.org.models import Org, Person
+from sizheng.life.models import Attendance, AttendanceStatus, Meeting, MeetingState
+from sizheng.org.models import Org, Person, PoliticalStatus
 from sizheng.study.hours import LINKABLE_KINDS, study_meetings
 from sizheng.study.models import (
     MAKEUP_MAX_CHARS,
+    PAPER_TEXT_MAX_CHARS,
     SUMMARY_MAX_CHARS,
     Observation,
     StudyGroup,
+    StudyPaper,
     StudyPlan,
     StudySession,
     StudyTopic,
@@ -232,7 +234,45 @@ def session_link(
         actor, "study_session_link", session,
         {"meeting": meeting.pk, "group": getattr(group, "pk", None), "topic": getattr(topic, "pk", None)},
     )  # fmt: skip
+    if group is not None:
+        group_attendance_add(actor=actor, meeting=meeting, group=group)
     return session
+
+
+# A group member added to a meeting that is already submitted was not recorded by the secretary: they
+# are put down as absent with this reason, so nobody gains hours they may not have earned and the
+# secretary sees whom to correct.
+UNRECORDED_REASON = "未登记"
+
+
+@transaction.atomic
+def group_attendance_add(*, actor, meeting: Meeting, group: StudyGroup) -> list[Attendance]:
+    """Expect the group's current members at the meeting: those not yet on its attendance list are
+    added as present while the meeting is a draft (the secretary still edits it), otherwise as absent
+    with the reason “未登记” for the secretary to correct. Audited when anyone is added."""
+    already = Attendance.objects.filter(meeting=meeting).values("person_id")
+    missing = list(Person.objects.current().filter(study_groups=group).exclude(pk__in=already).order_by("pk"))
+    if not missing:
+        return []
+    draft = meeting.state == MeetingState.DRAFT
+    status = AttendanceStatus.PRESENT if draft else AttendanceStatus.ABSENT
+    rows = Attendance.objects.bulk_create(
+        [
+            Attendance(
+                meeting=meeting,
+                person=p,
+                status=status,
+                reason="" if draft else UNRECORDED_REASON,
+                is_voting=p.political_status == PoliticalStatus.CPC_MEMBER,
+            )  # fmt: skip
+            for p in missing
+        ]
+    )
+    audit.record(
+        actor, "study_group_attendance_add", meeting,
+        {"group": group.pk, "people": [p.pk for p in missing], "status": status},
+    )  # fmt: skip
+    return rows
 
 
 # --- observers (列席旁听) ------------------------------------------------------------------------
@@ -394,3 +434,125 @@ def makeup_record(actor, attendance: Attendance, note: str, *, on: date | None =
         {"attendance": attendance.pk, "person": attendance.person_id},
     )
     return attendance
+
+
+# --- papers and speaking outlines (发言提纲、心得文章、调研报告) -----------------------------------------
+
+PAPER_FILE_KINDS = ("pdf", "docx", "doc", "wps", "ofd", "txt")
+
+
+def _secretary_of(user, person: Person) -> bool:
+    """A current 书记 of the person's org or of an org above it."""
+    from sizheng.org.access import scope_of
+
+    if person.org_id is None:
+        return False
+    org_path = Org.objects.filter(pk=person.org_id).values_list("path", flat=True).first() or ""
+    return any(org_path.startswith(p) for p in scope_of(user).paths(Role.SECRETARY))
+
+
+def may_submit_paper(user, person: Person) -> bool:
+    """The author themself, or the 书记 of the author's org (or above)."""
+    if person.user_id and person.user_id == getattr(user, "pk", None):
+        return True
+    return _secretary_of(user, person)
+
+
+def may_read_paper(user, paper_id: int | None) -> bool:
+    """Who may download a paper's file: the author and the managers of the author's org."""
+    from sizheng.org.access import manages_org
+
+    paper = StudyPaper.objects.filter(pk=paper_id).select_related("person", "person__org").first()
+    if paper is None:
+        return False
+    if paper.person.user_id and paper.person.user_id == getattr(user, "pk", None):
+        return True
+    return paper.person.org is not None and manages_org(user, paper.person.org)
+
+
+@transaction.atomic
+def paper_submit(
+    actor, *, person: Person, year: int, kind: str, title: str, text: str = "",
+    session: StudySession | None = None, upload=None, on: date | None = None,
+) -> StudyPaper:  # fmt: skip
+    """Submit a speaking outline, paper or research report (the author or their 书记); audited.
+
+    At least a text or a file; the file goes through ``core.files.store_upload`` with the owner kind
+    ``study_paper`` (readable by the author and the managers of the author's org)."""
+    from sizheng.core import files
+
+    if not may_submit_paper(actor, person):
+        raise PermissionDenied("只有作者本人或其所在党组织的书记可以提交发言提纲和学习文章。")
+    errors = {}
+    title, text = title.strip(), text.replace("\r\n", "\n").strip()
+    if not title:
+        errors["title"] = "请填写标题。"
+    if kind not in StudyPaper.Kind.values:
+        errors["kind"] = "请选择类型：发言提纲、心得文章或调研报告。"
+    if not 2000 <= int(year) <= 2100:
+        errors["year"] = "年度应为 2000 至 2100 之间的四位数字。"
+    if text_length(text) > PAPER_TEXT_MAX_CHARS:
+        errors["text"] = f"正文不能超过 {PAPER_TEXT_MAX_CHARS} 字，较长的文章请以附件上传。"
+    if not text and upload is None:
+        errors["text"] = "请填写正文或上传文件。"
+    if session is not None and timezone.localtime(session.meeting.starts_at).year != int(year):
+        errors["session"] = "所选学习活动不在该年度。"
+    on = on or timezone.localdate()
+    if on > timezone.localdate():
+        errors["on"] = "提交日期不能晚于今天。"
+    if errors:
+        raise ValidationError(errors)
+    paper = StudyPaper.objects.create(
+        person=person, year=year, kind=kind, title=title, text=text, session=session, submitted_on=on,
+        submitted_by=_user_or_none(actor),
+    )  # fmt: skip
+    if upload is not None:
+        try:
+            stored = files.store_upload(
+                upload, actor=actor, owner_kind="study_paper", owner_id=paper.pk, allowed=PAPER_FILE_KINDS
+            )
+        except ValidationError as exc:
+            raise ValidationError({"upload": exc.messages}) from exc
+        paper.file = stored
+        paper.save(update_fields=["file"])
+    audit.record(
+        actor, "study_paper_submit", paper,
+        {"person": person.pk, "year": int(year), "kind": kind, "file": paper.file_id is not None},
+    )  # fmt: skip
+    return paper
+
+
+def keynote_ids(person_ids, year: int) -> set[int]:
+    """Those of the people who gave a keynote (主旨发言) at a counted study session of the year."""
+    return set(
+        StudySession.keynote_speakers.through.objects.filter(
+            person_id__in=list(person_ids), studysession__meeting__in=study_meetings(year).values("pk")
+        ).values_list("person_id", flat=True)
+    )
+
+
+def paper_ids(person_ids, year: int) -> set[int]:
+    """Those of the people who submitted a paper or a research report for the year."""
+    return set(
+        StudyPaper.objects.filter(
+            person_id__in=list(person_ids), year=year,
+            kind__in=[StudyPaper.Kind.PAPER, StudyPaper.Kind.REPORT],
+        ).values_list("person_id", flat=True)
+    )  # fmt: skip
+
+
+def writing_status(person_ids, year: int) -> dict[int, dict[str, bool]]:
+    """{person_id: {"keynote": bool, "paper": bool}} in two queries — a checklist, not a score."""
+    ids = list(person_ids)
+    keynotes, papers = keynote_ids(ids, year), paper_ids(ids, year)
+    return {pid: {"keynote": pid in keynotes, "paper": pid in papers} for pid in ids}
+
+
+def writing_counts(person_ids, year: int) -> dict[str, int]:
+    """How many gave a keynote and how many submitted a paper — counts for the secretary."""
+    rows = writing_status(person_ids, year)
+    return {
+        "total": len(rows),
+        "keynote": sum(r["keynote"] for r in rows.values()),
+        "paper": sum(r["paper"] for r in rows.values()),
+    }

@@ -1,6 +1,6 @@
 """URLs of the study app (namespace ``study``)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from sizheng.study import views
 
@@ -32,7 +32,13 @@ urlpatterns = [
     path("observations/<int:pk>/", views.observation_detail, name="observation_detail"),
     path("observations/<int:pk>/materials/", views.observation_materials, name="observation_materials"),
     path("observations/<int:pk>/summary/", views.observation_summary, name="observation_summary"),
+    path("papers/", views.papers, name="papers"),
     path("archive/", views.archive_index, name="archive"),
     path("archive/<int:org_pk>/<int:year>/archive.docx", views.archive_docx, name="archive_docx"),
     path("archive/<int:org_pk>/<int:year>/attachments.zip", views.archive_zip, name="archive_zip"),
+    re_path(
+        r"^bulletin/(?P<org_pk>[0-9]+)/(?P<period_key>[0-9]{4}(?:-Q[1-4])?)\.docx$",
+        views.bulletin_docx,
+        name="bulletin_docx",
+    ),
 ]

@@ -27,8 +27,8 @@ from sizheng.core.paging import paginate
 from sizheng.life.models import Attendance, AttendanceStatus, Meeting
 from sizheng.org.access import get_org_or_404, require, scope_of
 from sizheng.org.models import Org, Person
-from sizheng.study import access, archive, forms, hours, services
-from sizheng.study.models import Observation, StudyGroup, StudyPlan, StudySession, StudyTopic
+from sizheng.study import access, archive, bulletin, forms, hours, services
+from sizheng.study.models import Observation, StudyGroup, StudyPaper, StudyPlan, StudySession, StudyTopic
 
 NO_MANAGED_ORG = "您不是任何党组织的书记或党务干部，不能进行此项操作。"
 
@@ -572,7 +572,8 @@ def archive_index(request: HttpRequest) -> HttpResponse:
     orgs = list(managed_orgs(request.user).order_by("path")[:200])
     require(bool(orgs), NO_MANAGED_ORG)
     year = _year(request)
-    return render(request, "study/archive.html", {"orgs": orgs, "year": year})
+    periods = [(f"{year}-Q{i}", f"第{'一二三四'[i - 1]}季度") for i in range(1, 5)] + [(str(year), "全年")]
+    return render(request, "study/archive.html", {"orgs": orgs, "year": year, "bulletin_periods": periods})
 
 
 def _archive_org(request: HttpRequest, org_pk: int) -> Org:
@@ -601,3 +602,115 @@ def archive_zip(request: HttpRequest, org_pk: int, year: int) -> HttpResponse:
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = content_disposition(f"{org.name}{year}年度理论学习档案附件.zip")
     return response
+
+
+# --- the 学习情况通报 ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def bulletin_docx(request: HttpRequest, org_pk: int, period_key: str) -> HttpResponse:
+    """The 学习情况通报 of an org's subtree for a quarter or a year, as a 公文 Word file (audited)."""
+    org = get_org_or_404(request.user, org_pk)
+    require(access.manages(request.user, org), "只有本组织或上级组织的书记、党务干部可以导出学习情况通报。")
+    try:
+        period = bulletin.parse_period(period_key)
+    except ValueError as exc:
+        raise Http404("通报期间应为季度（如 2026-Q3）或年度（如 2026）。") from exc
+    data = bulletin.bulletin_data(org, period)
+    audit.record(request.user, "study_bulletin_export", org, {"period": period.key}, request=request)
+    return docx_response(bulletin.build_docx(data), f"{org.name}{data.title}")
+
+
+# --- papers and speaking outlines ----------------------------------------------------------------
+
+
+def _paper_people(user):
+    """Whom the user may submit for: themself, and (a 书记) the people of their orgs."""
+    scope = scope_of(user)
+    q = Q(pk=scope.person_id) if scope.person_id else Q(pk__in=[])
+    for p in scope.paths(Role.SECRETARY):
+        q |= Q(org__path__startswith=p)
+    return Person.objects.current().filter(q).order_by("name")
+
+
+def _central_counts(user, year: int) -> list[dict]:
+    """For each central group of an org the user manages: members, keynotes given, papers submitted
+    (counts only; three queries whatever the number of groups)."""
+    groups = list(
+        StudyGroup.objects.filter(
+            org__in=managed_orgs(user).values("pk"), kind=StudyGroup.Kind.CENTRAL, is_active=True
+        ).order_by("org__path", "name")[:50]
+    )
+    links = list(
+        StudyGroup.members.through.objects.filter(
+            studygroup_id__in=[g.pk for g in groups], person__left_on__isnull=True
+        ).values_list("studygroup_id", "person_id")
+    )
+    status = services.writing_status({pid for _, pid in links}, year)
+    out = []
+    for g in groups:
+        ids = [pid for gid, pid in links if gid == g.pk]
+        out.append({"group": g, "total": len(ids), "keynote": sum(status[i]["keynote"] for i in ids),
+                    "paper": sum(status[i]["paper"] for i in ids)})  # fmt: skip
+    return out
+
+
+def _render_papers(request: HttpRequest, year: int, form=None, status: int = 200) -> HttpResponse:
+    user = request.user
+    scope = scope_of(user)
+    people = _paper_people(user)
+    sessions = (
+        access.sessions_visible_to(user).filter(meeting__starts_at__year=year).select_related("meeting")
+    )
+    if form is None:
+        form = forms.PaperForm(people=people, sessions=sessions.order_by("-meeting__starts_at")[:200],
+                               initial={"person": scope.person_id, "year": year})  # fmt: skip
+    q = Q(person_id=scope.person_id) if scope.person_id else Q(pk__in=[])
+    q |= Q(person__org__in=managed_orgs(user).values("pk"))
+    qs = (
+        StudyPaper.objects.filter(q, year=year)
+        .select_related("person", "file", "session", "session__meeting")
+        .order_by("submitted_on", "pk")
+    )
+    ctx = {
+        "year": year,
+        "years": range(timezone.localdate().year, timezone.localdate().year - 5, -1),
+        "page": paginate(request, qs),
+        "form": form,
+        "can_submit": people.exists(),
+        "checklist": services.writing_status([scope.person_id], year)[scope.person_id]
+        if scope.person_id
+        else None,
+        "central": _central_counts(user, year),
+        "tab": "papers",
+    }
+    return render(request, "study/papers.html", ctx, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def papers(request: HttpRequest) -> HttpResponse:
+    """Speaking outlines, papers and research reports: my checklist (keynote given, paper submitted),
+    the counts of each central group for its secretary, the year's list and the submit form."""
+    user = request.user
+    if request.method == "GET":
+        return _render_papers(request, _year(request))
+    people = _paper_people(user)
+    require(people.exists(), "您没有可以提交发言提纲或学习文章的人员。")
+    form = forms.PaperForm(request.POST, request.FILES, people=people,
+                           sessions=access.sessions_visible_to(user).select_related("meeting"))  # fmt: skip
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            paper = services.paper_submit(
+                user, person=d["person"], year=d["year"], kind=d["kind"], title=d["title"], text=d["text"],
+                session=d["session"], upload=d["upload"], on=d["on"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            forms.add_service_errors(form, exc)
+        else:
+            messages.success(request, f"已提交{paper.get_kind_display()}：{paper.title}。")
+            return redirect(f"{reverse('study:papers')}?year={paper.year}")
+    year = form.cleaned_data.get("year") if hasattr(form, "cleaned_data") else None
+    return _render_papers(request, year or _year(request), form=form, status=422)

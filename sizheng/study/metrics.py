@@ -85,3 +85,41 @@ def hours_coverage(targets: list[int], period) -> dict[int, object]:
     for org_id, (total, reached) in counts.items():
         out[org_id] = _percent(reached, total)
     return out
+
+
+NO_PLAN = "该组织本年度没有包含专题的学习计划，无法计算。"
+
+
+@metric(
+    "study.central_group_plan_rate",
+    label="中心组学习计划完成率",
+    unit="%",
+    higher_is_better=True,
+    period_kind="year",
+    tier=Tier.T0,
+    level="org",
+    description="党组本年度已开展（计入）的中心组学习次数占学习计划专题数的比例（可超过 100%）。",
+)
+def central_group_plan_rate(targets: list[int], period) -> dict[int, object]:
+    """Central-group sessions held vs the topics planned for the year, per leading group (two queries)."""
+    from sizheng.life.models import Meeting, MeetingKind
+    from sizheng.study.models import StudyTopic
+
+    planned = dict(
+        StudyTopic.objects.filter(
+            plan__org_id__in=targets, plan__year=period.start.year, plan__group__isnull=True
+        )
+        .values("plan__org_id")
+        .annotate(n=Count("pk"))
+        .values_list("plan__org_id", "n")
+    )
+    held = dict(
+        Meeting.objects.counted()
+        .filter(org_id__in=targets, kind=MeetingKind.CENTRAL_GROUP_STUDY, starts_at__year=period.start.year)
+        .values("org_id")
+        .annotate(n=Count("pk"))
+        .values_list("org_id", "n")
+    )
+    return {
+        t: _percent(held.get(t, 0), planned[t]) if planned.get(t) else Suppressed(NO_PLAN) for t in targets
+    }

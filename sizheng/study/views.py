@@ -18,7 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sizheng.core import audit
+from sizheng.core import audit, formflow
 from sizheng.core.apitools import Conflict
 from sizheng.core.docx import docx_response
 from sizheng.core.files import content_disposition
@@ -182,17 +182,11 @@ def plan_create(request: HttpRequest) -> HttpResponse:
     orgs = managed_orgs(request.user)
     require(orgs.exists(), NO_MANAGED_ORG)
     form = forms.PlanForm(request.POST or None, orgs=orgs)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                plan = services.plan_create(actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, f"已建立学习计划：{plan.title}。请接着添加学习专题。")
-                return redirect("study:plan_detail", pk=plan.pk)
-        return _form_page(request, "plan", form, status=422)
-    return _form_page(request, "plan", form)
+    plan, status = formflow.run(request, form, lambda d: services.plan_create(actor=request.user, **d))
+    if plan is not None:
+        messages.success(request, f"已建立学习计划：{plan.title}。请接着添加学习专题。")
+        return redirect("study:plan_detail", pk=plan.pk)
+    return _form_page(request, "plan", form, status=status)
 
 
 def _render_plan(request, plan: StudyPlan, *, summary_form=None, topic_form=None, message="", status=200):
@@ -307,17 +301,11 @@ def group_create(request: HttpRequest) -> HttpResponse:
     orgs = managed_orgs(request.user)
     require(orgs.exists(), NO_MANAGED_ORG)
     form = forms.GroupForm(request.POST or None, orgs=orgs)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                group = services.group_create(actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, f"已建立学习小组：{group.name}。请接着添加成员。")
-                return redirect("study:group_detail", pk=group.pk)
-        return _form_page(request, "group", form, status=422)
-    return _form_page(request, "group", form)
+    group, status = formflow.run(request, form, lambda d: services.group_create(actor=request.user, **d))
+    if group is not None:
+        messages.success(request, f"已建立学习小组：{group.name}。请接着添加成员。")
+        return redirect("study:group_detail", pk=group.pk)
+    return _form_page(request, "group", form, status=status)
 
 
 def _render_group(request, group: StudyGroup, *, member_form=None, status=200):
@@ -411,17 +399,11 @@ def session_create(request: HttpRequest) -> HttpResponse:
         topics=StudyTopic.objects.filter(plan__org__in=org_ids).select_related("plan"),
         people=Person.objects.visible_to(user).current().order_by("name"),
     )
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                session = services.session_link(actor=user, **form.cleaned_data)
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, f"已登记学习活动：{session.meeting.topic}。")
-                return redirect("study:session_detail", pk=session.pk)
-        return _form_page(request, "session", form, status=422)
-    return _form_page(request, "session", form)
+    session, status = formflow.run(request, form, lambda d: services.session_link(actor=user, **d))
+    if session is not None:
+        messages.success(request, f"已登记学习活动：{session.meeting.topic}。")
+        return redirect("study:session_detail", pk=session.pk)
+    return _form_page(request, "session", form, status=status)
 
 
 @login_required
@@ -472,21 +454,15 @@ def observation_create(request: HttpRequest) -> HttpResponse:
         orgs=orgs.order_by("path"),
         people=Person.objects.visible_to(user).current().order_by("name"),
     )
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                obs = services.observation_assign(actor=user, **form.cleaned_data)
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(
-                    request,
-                    f"已安排{obs.observer.name}列席：材料须于 {obs.materials_due_on:%Y-%m-%d} 前报送，"
-                    f"小结须于 {obs.summary_due_on:%Y-%m-%d} 前提交。",
-                )
-                return redirect("study:observation_detail", pk=obs.pk)
-        return _form_page(request, "observation", form, status=422)
-    return _form_page(request, "observation", form)
+    obs, status = formflow.run(request, form, lambda d: services.observation_assign(actor=user, **d))
+    if obs is not None:
+        messages.success(
+            request,
+            f"已安排{obs.observer.name}列席：材料须于 {obs.materials_due_on:%Y-%m-%d} 前报送，"
+            f"小结须于 {obs.summary_due_on:%Y-%m-%d} 前提交。",
+        )
+        return redirect("study:observation_detail", pk=obs.pk)
+    return _form_page(request, "observation", form, status=status)
 
 
 def _render_observation(request, obs: Observation, *, materials_form=None, summary_form=None, message="",

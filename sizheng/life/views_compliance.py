@@ -154,7 +154,9 @@ def _heat(orgs: list[Org], columns: list[Period], year: int, kind: str, today, c
 def heatmap(request: HttpRequest) -> HttpResponse:
     """The committee heatmap: orgs in scope the rules bind × months or quarters of a year."""
     user, today = request.user, timezone.localdate()
-    form = HeatmapForm(request.GET or None, kinds=_kind_choices(), initial={"year": today.year, "grain": "month"})
+    form = HeatmapForm(
+        request.GET or None, kinds=_kind_choices(), initial={"year": today.year, "grain": "month"}
+    )
     f = form.values(today)
     active = list(ComplianceRule.objects.filter(is_active=True))
     kinds = _bound_kinds(_rules_by_kind(active, f["kind"]))

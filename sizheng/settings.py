@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "sizheng.duties",
     "sizheng.life",
     "sizheng.study",
+    "sizheng.talks",
+    "sizheng.care",
 ]
 
 MIDDLEWARE = [
@@ -305,3 +307,19 @@ LIFE_APPROVAL_REQUIRED = [k for k in os.environ.get("SIZHENG_LIFE_APPROVAL_REQUI
 # Training hours (学时) required a year (rules.md §4): members, and secretaries / leadership members.
 STUDY_HOURS_REQUIRED = int(os.environ.get("SIZHENG_STUDY_HOURS", "32"))
 STUDY_HOURS_REQUIRED_LEADERS = int(os.environ.get("SIZHENG_STUDY_HOURS_LEADERS", "56"))
+
+# Triggered talks (四必谈, BR-TALK-2): a roster event opens a "talk due" duty within N workdays.
+TALK_TRIGGER_WORKDAYS = int(os.environ.get("SIZHENG_TALK_TRIGGER_WORKDAYS", "10"))
+
+# Crisis protocol: the primary counselor must acknowledge an alert within N minutes, else it
+# escalates to the backup counselor (checked by the scheduler every 5 minutes).
+CRISIS_ACK_MINUTES = int(os.environ.get("SIZHENG_CRISIS_ACK_MINUTES", "120"))
+# Where to get help, shown on every screening result (the national line 12356 always comes first).
+WELLBEING_HOTLINE = os.environ.get("SIZHENG_WELLBEING_HOTLINE", "12356")
+WELLBEING_LOCAL_CONTACTS = [
+    c.strip()
+    for c in os.environ.get(
+        "SIZHENG_WELLBEING_CONTACTS", "市直机关心理咨询室（工作日 9:00—17:00）：机关服务中心三楼 306 室"
+    ).split(";")
+    if c.strip()
+]

@@ -14,5 +14,7 @@ urlpatterns = [
     path("duties/", include("sizheng.duties.urls")),
     path("life/", include("sizheng.life.urls")),
     path("study/", include("sizheng.study.urls")),
+    path("talks/", include("sizheng.talks.urls")),
+    path("care/", include("sizheng.care.urls")),
     path("api/v1/", api.urls),
 ]

@@ -67,8 +67,9 @@ APP_ROUTERS: list[tuple[str, str]] = [
     ("duties", "sizheng.duties.api.router"),
     ("", "sizheng.life.api.router"),  # /meetings and /compliance
     ("study", "sizheng.study.api.router"),
-    ("talks", "sizheng.talks.api.router"),
-    ("care", "sizheng.care.api.router"),
+    ("", "sizheng.talks.api.router"),  # /talks
+    ("", "sizheng.care.api.router"),  # /care-cases
+    ("", "sizheng.care.api_wellbeing.router"),  # /wellbeing/...
     ("insight", "sizheng.insight.api.router"),
     ("assess", "sizheng.assess.api.router"),
     ("dashboard", "sizheng.dashboard.api.router"),

@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sizheng.core.crypto import EncryptedTextField
+
 
 class Role(models.TextChoices):
     """Every role of ARCHITECTURE §4. Business roles come from the roster or a secadmin grant."""
@@ -293,3 +295,42 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.get_kind_display()}"
+
+
+class AnonymousPool(models.Model):
+    """Anonymous answers waiting to be written (ARCHITECTURE §5): an encrypted list, flushed in a
+    shuffled batch once it holds ≥ the anonymity threshold or when its wave closes, so neither
+    insertion order nor row ids line the answers up with who answered when."""
+
+    kind = models.CharField(max_length=40)
+    wave = models.CharField(max_length=40)
+    payload = EncryptedTextField(default="[]")
+    size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("匿名答卷缓冲区")
+        verbose_name_plural = _("匿名答卷缓冲区")
+        constraints = [models.UniqueConstraint(fields=["kind", "wave"], name="core_anonpool_unique_wave")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}@{self.wave}"
+
+
+class AnonymousTally(models.Model):
+    """How many anonymous answers a wave received per reporting group: the wave keeps counts,
+    so no per-answer audit row is needed (ARCHITECTURE §5)."""
+
+    kind = models.CharField(max_length=40)
+    wave = models.CharField(max_length=40)
+    group = models.CharField(max_length=40)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("匿名答卷计数")
+        verbose_name_plural = _("匿名答卷计数")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "wave", "group"], name="core_anontally_unique_group")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}@{self.wave}/{self.group}: {self.count}"

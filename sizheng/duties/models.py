@@ -94,6 +94,7 @@ class SourceKind(models.TextChoices):
     RECOMMENDATION = "recommendation", _("分析研判建议")
     CARE = "care", _("关爱跟进")
     TALK = "talk", _("谈心谈话提醒")
+    TALK_TRIGGER = "talk_trigger", _("必谈提醒")
     INSPECTION = "inspection", _("督查发现")
 
 

@@ -16,12 +16,16 @@ from sizheng.core import audit, calendar
 from sizheng.core.apitools import Conflict
 from sizheng.core.notify import notify
 from sizheng.duties import access
-from sizheng.duties.models import Campaign, Duty, DutyEvent, DutyList, SourceKind, State
+from sizheng.duties.models import OPEN_STATES, Campaign, Duty, DutyEvent, DutyList, SourceKind, State
 from sizheng.duties.workflow import ASSIGNER, OWNER, SUPERVISOR, TRANSITIONS
 from sizheng.org.models import Org, Person
 
 # Titles of duties opened from T2/T3 data: generic, never the reason (ARCHITECTURE §1).
-SENSITIVE_TITLES = {SourceKind.TALK: "谈心谈话提醒", SourceKind.CARE: "关爱跟进"}
+SENSITIVE_TITLES = {
+    SourceKind.TALK: "谈心谈话提醒",
+    SourceKind.TALK_TRIGGER: "谈心谈话提醒",
+    SourceKind.CARE: "关爱跟进",
+}
 
 # source kind → function(duty) run inside the transaction when a duty of that kind closes.
 _CLOSE_HANDLERS: dict[str, list[Callable[[Duty], Any]]] = {}
@@ -239,6 +243,44 @@ def duty_transition(
             handler(duty)
     transaction.on_commit(lambda: _notify(duty.pk, action))
     return duty
+
+
+@transaction.atomic
+def duty_close_from_source(
+    *, source: tuple[str, int], actor, evidence: str, today: date | None = None
+) -> list[Duty]:
+    """Close (销号) the open duties of a finding when the finding itself is the evidence — e.g. a
+    "talk due" duty when a talk with that person is recorded. No side check: the caller's own
+    service decided; the event names the system as the closer. Close handlers do not run (the
+    finding's app is the one closing)."""
+    kind, sid = _source(source)
+    today = today or timezone.localdate()
+    closed = []
+    for duty in Duty.objects.filter(source_kind=kind, source_id=sid, state__in=list(OPEN_STATES)):
+        updated = Duty.objects.filter(pk=duty.pk, version=duty.version, state=duty.state).update(
+            state=State.CLOSED,
+            version=F("version") + 1,
+            evidence=evidence,
+            reported_on=today,
+            closed_on=today,
+            is_late=today > duty.due_on,
+        )
+        if not updated:
+            raise Conflict("该事项已被他人处理，请刷新页面后重试。")
+        from_state = duty.state
+        duty.refresh_from_db()
+        DutyEvent.objects.create(
+            duty=duty,
+            action="pass",
+            from_state=from_state,
+            to_state=State.CLOSED,
+            actor=actor if getattr(actor, "pk", None) else None,
+            comment="系统自动销号：" + evidence,
+            payload={"auto": True},
+        )
+        audit.record(actor, "duty_auto_close", duty, {"source": kind, "from": from_state})
+        closed.append(duty)
+    return closed
 
 
 # Who hears about what: the owner side, or the assigning org's admins.

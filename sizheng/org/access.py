@@ -30,6 +30,8 @@ class Scope:
     everything: set[str] = field(default_factory=set)  # roles held over the whole tree
     org_paths: dict[str, list[str]] = field(default_factory=dict)  # role → subtree paths
     unit_ids: dict[str, list[int]] = field(default_factory=dict)  # role → unit ids
+    org_ids: dict[str, list[int]] = field(default_factory=dict)  # role → the orgs granted (not subtrees)
+    backup_paths: dict[str, list[str]] = field(default_factory=dict)  # role → subtrees held as backup
     person_id: int | None = None
     own_org_id: int | None = None
     own_unit_id: int | None = None
@@ -39,6 +41,18 @@ class Scope:
 
     def has_everything(self, *roles: str) -> bool:
         return any(r in self.everything for r in roles)
+
+    def primary_paths(self, role: str) -> list[str]:
+        """Subtrees a role is held over as the primary holder (not as a backup)."""
+        backups = set(self.backup_paths.get(role, []))
+        return sorted(p for p in self.org_paths.get(role, []) if p not in backups)
+
+    def covers(self, role: str, org_path: str | None, *, primary_only: bool = False) -> bool:
+        """Whether the role is held over a subtree containing the org (or over everything)."""
+        if role in self.everything:
+            return True
+        paths = self.primary_paths(role) if primary_only else self.org_paths.get(role, [])
+        return bool(org_path) and any(org_path.startswith(p) for p in paths)
 
 
 def scope_of(user) -> Scope:
@@ -59,6 +73,9 @@ def scope_of(user) -> Scope:
             scope.everything.add(g.role)
         elif g.scope_kind == RoleGrant.ScopeKind.ORG and g.scope_id in paths:
             scope.org_paths.setdefault(g.role, []).append(paths[g.scope_id])
+            scope.org_ids.setdefault(g.role, []).append(g.scope_id)
+            if g.is_backup:
+                scope.backup_paths.setdefault(g.role, []).append(paths[g.scope_id])
         elif g.scope_kind == RoleGrant.ScopeKind.UNIT and g.scope_id is not None:
             scope.unit_ids.setdefault(g.role, []).append(g.scope_id)
     person = Person.objects.filter(user=user).values("pk", "org_id", "unit_id").first()

@@ -13,6 +13,7 @@ from sizheng.core import audit
 from sizheng.core import services as core_services
 from sizheng.core.apitools import Conflict
 from sizheng.core.models import Role, RoleGrant, User
+from sizheng.org import events
 from sizheng.org.models import Office, Org, OrgRole, Person, PersonMove, Unit
 
 # Which org posts grant which platform role (ARCHITECTURE §4).
@@ -164,6 +165,8 @@ def person_update(*, actor, person: Person, version: int, **changes) -> Person:
     person.save(update_fields=list(fields))
     # Field names only, never the values of identifiers (audit details carry no T1+ content).
     audit.record(actor, "person_update", person, {"fields": changed})
+    if "position" in changed:
+        events.emit(events.POSITION_CHANGED, person=person, actor=actor)
     return person
 
 
@@ -213,6 +216,7 @@ def person_transfer(
         person,
         {"move": move.pk, "to_org": org.pk if org else None, "to_unit": unit.pk},
     )
+    events.emit(events.TRANSFERRED, person=person, actor=actor, move=move)
     return move
 
 

@@ -115,3 +115,17 @@ def test_it_moves_access_from_the_old_to_the_new_secretary_at_term_end(cast):
         assert _names(cast.secretary_a) == {"王建国"}  # back to themself only
         assert "刘洋" in _names(successor.user)
         assert _codes(successor.user) == {"A1"}
+
+
+def test_it_tells_primary_from_backup_holders_and_exact_orgs(cast):
+    from sizheng.core.models import Role
+    from sizheng.org.access import scope_of
+
+    primary, backup = scope_of(cast.counselor), scope_of(cast.counselor_backup)
+    a1 = cast.branch_a1.path
+    assert primary.covers(Role.COUNSELOR, a1, primary_only=True)
+    assert backup.covers(Role.COUNSELOR, a1)
+    assert not backup.covers(Role.COUNSELOR, a1, primary_only=True)
+    assert not primary.covers(Role.COUNSELOR, cast.branch_b1.path)
+    secretary = scope_of(cast.secretary_a)
+    assert secretary.org_ids[Role.SECRETARY] == [cast.branch_a1.pk]

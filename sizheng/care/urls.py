@@ -1,0 +1,7 @@
+"""URLs of the care app."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "care"
+
+urlpatterns: list = []

@@ -288,9 +288,19 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
         "review_form": forms.ReviewForm(initial={"version": meeting.version}),
         "report_form": forms.ReportForm(initial={"version": meeting.version, "reported_on": today}),
         "rect_form": forms.RectificationForm(initial={"version": meeting.version}),
+        "pre_talks": _pre_talks(user, meeting),
     }
     ctx.update(extra)
     return ctx
+
+
+def _pre_talks(user, meeting: Meeting) -> dict | None:
+    """会前谈心 (BR-OLM-1, DLM-6): the held talks attached to a 组织生活会 / 民主生活会 — who and when only."""
+    if meeting.kind not in forms.STEP_KINDS:
+        return None
+    from sizheng.talks.coverage import pre_meeting_talks
+
+    return pre_meeting_talks(user, meeting)
 
 
 def _render_detail(request: HttpRequest, meeting: Meeting, status: int = 200, message: str = "", **extra):

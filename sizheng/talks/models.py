@@ -172,7 +172,9 @@ class TalkTrigger(models.Model):
     occurred_on = models.DateField(_("发生日期"))
     due_on = models.DateField(_("应谈日期"))
     state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.OPEN)
-    duty_id = models.IntegerField(null=True, blank=True)  # duties.Duty, by id (source ("talk", trigger.pk))
+    duty_id = models.IntegerField(
+        null=True, blank=True
+    )  # duties.Duty, by id (source ("talk_trigger", trigger.pk))
     talk = models.ForeignKey(Talk, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "sizheng.study",
     "sizheng.talks",
     "sizheng.care",
+    "sizheng.insight",
 ]
 
 MIDDLEWARE = [

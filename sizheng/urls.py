@@ -16,5 +16,6 @@ urlpatterns = [
     path("study/", include("sizheng.study.urls")),
     path("talks/", include("sizheng.talks.urls")),
     path("care/", include("sizheng.care.urls")),
+    path("insight/", include("sizheng.insight.urls")),
     path("api/v1/", api.urls),
 ]

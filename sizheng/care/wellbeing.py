@@ -52,7 +52,7 @@ from sizheng.core.apitools import Conflict
 from sizheng.core.crypto import blind_index, mask_phone
 from sizheng.core.models import AnonymousPool, Role, RoleGrant, User
 from sizheng.core.notify import notify
-from sizheng.org.access import scope_of
+from sizheng.org.access import ancestor_ids, scope_of
 from sizheng.org.models import Org, Person
 
 KIND = "wellbeing"  # core.anonymous kind of the pool and the tallies
@@ -112,11 +112,6 @@ def reporting_org(person: Person) -> Org | None:
 def reporting_group(person: Person, org: Org | None) -> str:
     """The fixed reporting group of an anonymous answer (ARCHITECTURE §5)."""
     return f"org:{org.pk}" if org is not None else f"unit:{person.unit_id}"
-
-
-def ancestor_ids(path: str | None) -> list[int]:
-    """The org ids on a materialised path, root first (the org itself last)."""
-    return [int(s) for s in (path or "").split(".") if s]
 
 
 def current_wave(day: date | None = None) -> str:

@@ -70,7 +70,8 @@ APP_ROUTERS: list[tuple[str, str]] = [
     ("", "sizheng.talks.api.router"),  # /talks
     ("", "sizheng.care.api.router"),  # /care-cases
     ("", "sizheng.care.api_wellbeing.router"),  # /wellbeing/...
-    ("insight", "sizheng.insight.api.router"),
+    ("", "sizheng.insight.api.router"),  # /surveys
+    ("", "sizheng.insight.api_results.router"),  # /surveys/{id}/groups, /surveys/{id}/results
     ("assess", "sizheng.assess.api.router"),
     ("dashboard", "sizheng.dashboard.api.router"),
 ]

@@ -89,6 +89,11 @@ def scope_of(user) -> Scope:
     return scope
 
 
+def ancestor_ids(path: str | None) -> list[int]:
+    """The org ids on a materialised path, root first (the org itself last)."""
+    return [int(s) for s in (path or "").split(".") if s]
+
+
 def _paths_q(paths: list[str], prefix: str = "") -> Q:
     q = Q(pk__in=[])
     for p in paths:

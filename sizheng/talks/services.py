@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from sizheng.core import audit
 from sizheng.core.apitools import Conflict
+from sizheng.org.access import ancestor_ids as path_ancestor_ids
 from sizheng.org.access import manages_org, scope_of
 from sizheng.org.models import Org, Person
 from sizheng.talks import access
@@ -55,7 +56,7 @@ def roster(org: Org):
 
 def ancestor_ids(org: Org) -> list[int]:
     """The org and its ancestors (the materialised path holds their ids)."""
-    return [int(part) for part in org.path.split(".") if part]
+    return path_ancestor_ids(org.path)
 
 
 def recording_orgs(user):

@@ -1,0 +1,7 @@
+"""URLs of the insight app."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "insight"
+
+urlpatterns: list = []

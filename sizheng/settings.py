@@ -80,6 +80,10 @@ INSTALLED_APPS = [
     "sizheng.talks",
     "sizheng.care",
     "sizheng.insight",
+    "sizheng.funds",
+    "sizheng.team",
+    "sizheng.volunteer",
+    "sizheng.library",
 ]
 
 MIDDLEWARE = [

@@ -17,5 +17,9 @@ urlpatterns = [
     path("talks/", include("sizheng.talks.urls")),
     path("care/", include("sizheng.care.urls")),
     path("insight/", include("sizheng.insight.urls")),
+    path("funds/", include("sizheng.funds.urls")),
+    path("team/", include("sizheng.team.urls")),
+    path("volunteer/", include("sizheng.volunteer.urls")),
+    path("library/", include("sizheng.library.urls")),
     path("api/v1/", api.urls),
 ]

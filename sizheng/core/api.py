@@ -72,6 +72,10 @@ APP_ROUTERS: list[tuple[str, str]] = [
     ("", "sizheng.care.api_wellbeing.router"),  # /wellbeing/...
     ("", "sizheng.insight.api.router"),  # /surveys
     ("", "sizheng.insight.api_results.router"),  # /surveys/{id}/groups, /surveys/{id}/results
+    ("funds", "sizheng.funds.api.router"),
+    ("team", "sizheng.team.api.router"),
+    ("volunteering", "sizheng.volunteer.api.router"),
+    ("library", "sizheng.library.api.router"),
     ("assess", "sizheng.assess.api.router"),
     ("dashboard", "sizheng.dashboard.api.router"),
 ]

@@ -96,6 +96,8 @@ class SourceKind(models.TextChoices):
     TALK = "talk", _("谈心谈话提醒")
     TALK_TRIGGER = "talk_trigger", _("必谈提醒")
     INSPECTION = "inspection", _("督查发现")
+    TEAM = "team", _("队伍建设缺口")
+    FUNDS = "funds", _("经费执行预警")
 
 
 class DutyQuerySet(models.QuerySet):

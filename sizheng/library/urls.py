@@ -1,0 +1,7 @@
+"""URLs of the library app."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "library"
+
+urlpatterns: list = []

@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -38,6 +39,7 @@ STATE_BADGES = {
     CaseState.RESOLVED: "bg-green-lt",
     CaseState.FOLLOWED_UP: "bg-teal-lt",
 }
+PICK_LIMIT = 200
 NO_BEHALF = "只有党组织书记、党务干部和工会承办人可以代为登记困难诉求。"
 
 
@@ -181,7 +183,14 @@ def _create_on_behalf(request: HttpRequest, source) -> HttpResponse:
     scope = scope_of(user)
     if (scope.paths(Role.UNION) or scope.has_everything(Role.UNION)) and not services.manages_any(user):
         initial["handler"] = Handler.UNION
-    form = forms.BehalfForm(request.POST or None, people=people, initial=initial)
+    # A union handler may reach thousands of people: the form lists them only after a name search.
+    search = (source.get("q") or "").strip()[:50] if request.method == "GET" else ""
+    choices = people
+    if search:
+        choices = people.filter(name__contains=search)
+    elif request.method == "GET" and "person" not in initial and people.count() > PICK_LIMIT:
+        choices = people.none()
+    form = forms.BehalfForm(request.POST or None, people=choices, initial=initial)
 
     def save(d):
         return services.care_case_open(
@@ -200,7 +209,9 @@ def _create_on_behalf(request: HttpRequest, source) -> HttpResponse:
     if case is not None:
         messages.success(request, "困难诉求已登记，承办人会收到提醒（提醒中不含具体内容）。")
         return redirect("care:case_detail", pk=case.pk)
-    ctx = {"form": form, "behalf": True, "talk": talk, "consent_sentence": forms.CONSENT_SENTENCE}
+    ctx = {"form": form, "behalf": True, "talk": talk, "consent_sentence": forms.CONSENT_SENTENCE,
+           "search": search, "must_search": choices is not people and not search,
+           "picked": "person" in initial}  # fmt: skip
     return render(request, "care/case_form.html", ctx, status=status)
 
 
@@ -239,8 +250,20 @@ def _render_detail(
         "action_forms": action_forms,
         "message": message,
         "is_person": scope_of(user).person_id == case.person_id,
+        "source_talk_url": _source_talk_url(user, case) if details is not None else "",
     }
     return render(request, "care/case_detail.html", ctx, status=status)
+
+
+def _source_talk_url(user, case: CareCase) -> str:
+    """A link to the talk the case was registered after, for a reader who may open that talk."""
+    if not case.source_talk_id:
+        return ""
+    from sizheng.talks.models import Talk
+
+    if not Talk.objects.visible_to(user).filter(pk=case.source_talk_id).exists():
+        return ""
+    return reverse("talks:detail", args=[case.source_talk_id])
 
 
 @login_required

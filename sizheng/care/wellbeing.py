@@ -438,8 +438,18 @@ def _raise_alert(
     screening: Screening | None = None,
     contact_request: ContactRequest | None = None,
 ) -> CrisisAlert:
-    """A crisis alert to the org's primary counselor, notified at once with a content-free text."""
+    """A crisis alert to the org's primary counselor, notified at once with a content-free text.
+
+    While an alert for the person is still unacknowledged, a new trigger (another positive screening,
+    another tap on "请联系我") joins it instead of filling the counselor's queue with duplicates."""
     now = timezone.now()
+    waiting = CrisisAlert.objects.filter(
+        person=person,
+        state__in=[CrisisAlert.State.OPEN, CrisisAlert.State.ESCALATED],
+        counselor__isnull=False,
+    ).first()
+    if waiting is not None:
+        return waiting
     counselor = primary_counselor(org)
     alert = CrisisAlert.objects.create(
         person=person,

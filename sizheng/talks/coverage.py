@@ -76,12 +76,12 @@ DEFAULTS: list[tuple[str, str, str, int, str, str, bool]] = [
     ),
     (
         "LEAD-TALK-1", TEAM_MEMBER, "主要负责同志与班子成员每年谈心谈话不少于1次（地方规定）", 1, "warning",
-        "rules.md §5 · 常见地方规定：主要负责同志与班子成员每年至少谈心谈话一次（民主生活会前尤应开展，DLM-6）。",
+        "LEAD-TALK-1 · 常见地方规定：主要负责同志与班子成员每年至少谈心谈话一次（民主生活会前尤应开展，DLM-6）。",
         True,
     ),
     (
         "GROUP-TALK-1", GROUP_MEMBER, "党小组长与每名组员每年谈心谈话不少于2次（地方规定）", 2, "warning",
-        "rules.md §5 · 常见地方规定：党小组长与本小组每名党员每年至少谈心谈话两次。", True,
+        "GROUP-TALK-1 · 常见地方规定：党小组长与本小组每名党员每年至少谈心谈话两次。", True,
     ),
 ]  # fmt: skip
 

@@ -111,7 +111,10 @@ class TalkForm(StyledForm):
         self.fields["initiator"].queryset = (
             Person.objects.filter(Q(pk__in=roster) | own | current).distinct().order_by("name", "pk")
         )
-        self.fields["counterparts"].queryset = people
+        # The recorder is usually the initiator: leave them off the list of people to talk to.
+        self.fields["counterparts"].queryset = (
+            people.exclude(pk=person_id) if talk is None and person_id else people
+        )
         self.fields["meeting"].queryset = services.pre_meetings(
             org, around=talk.held_on if talk else None, also=talk.meeting_id if talk else None
         )

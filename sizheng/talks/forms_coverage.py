@@ -58,7 +58,7 @@ class CoverageRuleForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["severity"].error_messages["invalid_choice"] = "请选择有效的严重程度。"
         self.fields["version"].error_messages["required"] = "页面已过期，请刷新后重新填写。"
-        self.fields["severity"].help_text = "“一般”应当做到的为预警，“至少/应当”为违规（rules.md）。"
+        self.fields["severity"].help_text = "“一般”应当做到的为预警，“至少/应当”为违规。"
         _style(self)
 
 

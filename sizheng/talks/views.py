@@ -25,6 +25,7 @@ from sizheng.core.models import Role
 from sizheng.core.paging import paginate
 from sizheng.core.xlsx import xlsx_response
 from sizheng.org import access as org_access
+from sizheng.org.models import Org
 from sizheng.talks import access, export, forms, services
 from sizheng.talks.models import Status, Talk
 
@@ -219,6 +220,27 @@ def _care_cases(talk: Talk) -> list[dict]:
     return rows
 
 
+def _coverage_url(user, talk: Talk) -> str:
+    """The coverage page of the talk's org and year, for users whose coverage pages include that org."""
+    from sizheng.talks.views_coverage import COVERAGE_KINDS, listing_q
+
+    if not access.may_list(user):
+        return ""
+    if not Org.objects.filter(listing_q(user), pk=talk.org_id, kind__in=COVERAGE_KINDS).exists():
+        return ""
+    return f"{reverse('talks:coverage')}?org={talk.org_id}&year={talk.held_on.year}"
+
+
+def _record_again_url(user, talk: Talk, counterparts) -> str:
+    """The record form with the same org and counterparts ticked (the user's own record left out)."""
+    own = org_access.scope_of(user).person_id
+    others = [p.pk for p in counterparts if p.pk != own and p.left_on is None]
+    if not others or not services.recording_orgs(user).filter(pk=talk.org_id).exists():
+        return ""
+    people = "".join(f"&person={pk}" for pk in others)
+    return f"{reverse('talks:create')}?org={talk.org_id}{people}"
+
+
 def _detail_context(request: HttpRequest, talk: Talk, **extra) -> dict:
     user = request.user
     people = list(talk.participants.select_related("person").order_by("-is_initiator", "person__name"))
@@ -238,6 +260,8 @@ def _detail_context(request: HttpRequest, talk: Talk, **extra) -> dict:
         "follow_form": forms.FollowUpForm(initial={"due_on": timezone.localdate() + timedelta(days=7)}),
         "care_links": [(p, _care_link(talk, p.pk)) for p in counterparts] if editable else [],
         "care_cases": _care_cases(talk) if content is not None else [],
+        "coverage_url": _coverage_url(user, talk),
+        "record_url": _record_again_url(user, talk, counterparts),
     }
     ctx.update(extra)
     return ctx

@@ -33,7 +33,7 @@ from sizheng.core.paging import paginate
 from sizheng.core.xlsx import write_ledger, xlsx_response
 from sizheng.org.access import get_person_or_404, manages_org, manages_person, require, scope_of
 from sizheng.org.models import Org
-from sizheng.talks import coverage, triggers
+from sizheng.talks import coverage, services, triggers
 from sizheng.talks.access import LISTING_ROLES, may_list
 from sizheng.talks.forms_coverage import CoverageFilterForm, CoverageRuleForm, TriggerFilterForm, TriggerForm
 from sizheng.talks.models import CoverageRule, TalkTrigger
@@ -116,6 +116,8 @@ def _coverage_context(request: HttpRequest) -> dict:
     if org is None:
         raise PermissionDenied(NO_LIST)
     year = data.get("year") or today.year
+    # Show the org and year the page is about, also when the query string left them out.
+    form.initial.update(org=org.pk, year=year)
     result = coverage.compute(coverage.members_q(org), year, today=today)
     rows = result.rows
     needle = (data.get("q") or "").strip()
@@ -161,14 +163,22 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
     """谈心谈话覆盖: who in the org had the talks the rules ask for this year."""
     ctx = _coverage_context(request)
     page = paginate(request, ctx["rows"])
-    rules = ctx["result"].rules
+    # A rule that binds nobody here (no 党小组, no leadership team) would only add a column of dashes.
+    bound = {code for row in ctx["result"].rows for code in row.outcomes}
+    rules = [r for r in ctx["result"].rules if r.code in bound]
+    recordable = set(services.recording_orgs(request.user).values_list("pk", flat=True))
     for row in page.object_list:
         row.badges = [_badge(row.outcomes.get(r.code)) for r in rules]
+        row.record_url = (
+            f"{reverse('talks:create')}?org={row.org_id}&person={row.person_id}"
+            if row.org_id in recordable
+            else ""
+        )
     ctx.update(
         page=page,
+        rules=rules,
         legend=[(s, *coverage.STATUS_STYLE[s], coverage.STATUS_LABELS[s]) for s in
                 ("met", "not_yet_due", "warning", "violation")],
-        year_choices=range(timezone.localdate().year - 3, timezone.localdate().year + 1),
     )  # fmt: skip
     return render(request, "talks/coverage.html", ctx)
 
@@ -269,6 +279,13 @@ def _talk_url(pk: int | None) -> str:
         return ""
 
 
+def _record_url(trigger: TalkTrigger, recordable: set[int]) -> str:
+    """The record form with the person ticked, for an open trigger in an org the user may record in."""
+    if trigger.state != TalkTrigger.State.OPEN or trigger.org_id not in recordable:
+        return ""
+    return f"{reverse('talks:create')}?org={trigger.org_id}&person={trigger.person_id}"
+
+
 @login_required
 @require_GET
 def trigger_list(request: HttpRequest) -> HttpResponse:
@@ -292,10 +309,12 @@ def trigger_list(request: HttpRequest) -> HttpResponse:
     if data.get("q"):
         qs = qs.filter(person__name__contains=data["q"].strip())
     page = paginate(request, qs.order_by("due_on", "pk"))
+    recordable = set(services.recording_orgs(user).values_list("pk", flat=True))
     for t in page.object_list:
         t.reason_text = t.get_reason_display() if is_secretary_of(user, t.org_id) else HIDDEN_REASON
         t.overdue = t.state == TalkTrigger.State.OPEN and t.due_on < today
         t.talk_url = _talk_url(t.talk_id)
+        t.record_url = _record_url(t, recordable)
     return render(request, "talks/trigger_list.html", {"form": form, "page": page, "state": state})
 
 
@@ -321,6 +340,10 @@ def trigger_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reason_text": HIDDEN_REASON,
             "overdue": trigger.state == TalkTrigger.State.OPEN and trigger.due_on < timezone.localdate(),
             "talk_url": _talk_url(trigger.talk_id),
+            "record_url": _record_url(
+                trigger,
+                set(services.recording_orgs(user).filter(pk=trigger.org_id).values_list("pk", flat=True)),
+            ),
         },
     )
 

@@ -117,3 +117,17 @@ def test_it_refuses_a_stale_acknowledgement(cast, alert):
         wellbeing.crisis_alert_acknowledge(actor=cast.counselor, alert=alert, version=alert.version + 1)
     alert.refresh_from_db()
     assert alert.state == CrisisAlert.State.OPEN and not CounselingCase.objects.exists()
+
+
+def test_it_joins_a_new_trigger_to_the_persons_unacknowledged_alert(cast):
+    from sizheng.care import wellbeing
+    from sizheng.care.models import CrisisAlert
+
+    wellbeing.screening_submit(
+        actor=cast.member, instrument="phq9", answers=[3] * 9, anonymous=False, consent=True
+    )
+    wellbeing.screening_submit(
+        actor=cast.member, instrument="phq9", answers=[3] * 9, anonymous=False, consent=True
+    )
+    wellbeing.contact_request_create(actor=cast.member)
+    assert CrisisAlert.objects.count() == 1

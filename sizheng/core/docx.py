@@ -595,7 +595,6 @@ class OfficialDocument:
             height = lines * line
             width = round(height / aspect)
         paragraph = self._doc.add_paragraph(style=self._styles["figure"])
-        paragraph = self._doc.add_paragraph(style=self._styles["figure"])
         if not caption:
             paragraph.paragraph_format.keep_with_next = False
         paragraph.add_run().add_picture(

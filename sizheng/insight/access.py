@@ -29,15 +29,32 @@ def visible_survey_q(user) -> Q:
     for p in scope.paths(Role.SECRETARY, Role.ORG_ADMIN):
         q |= Q(owner_org__path__startswith=p)
     published = ~Q(state=SurveyState.DRAFT)
+    if scope.has_everything(Role.LEADER):
+        q |= published
     if scope.own_org_id:
         path = Org.objects.filter(pk=scope.own_org_id).values_list("path", flat=True).first()
         q |= published & Q(audience_orgs__in=ancestor_ids(path))
-    units = set(scope.unit_ids.get(Role.LEADER, []))
-    if scope.own_unit_id:
-        units.add(scope.own_unit_id)
+        # No audience set: the survey asks the owner org's whole subtree (insight.groups).
+        q |= published & Q(
+            audience_orgs__isnull=True, audience_units__isnull=True, owner_org_id__in=ancestor_ids(path)
+        )
+    # Leaders: surveys asking any org that holds their unit. Staff who are not party members: surveys
+    # asking the unit's root org (where insight.groups counts them). Members are matched by their org above.
+    holding: set[int] = set()
+    leader_units = scope.unit_ids.get(Role.LEADER, [])
+    if leader_units:
+        for path in Org.objects.filter(units__in=leader_units).values_list("path", flat=True):
+            holding.update(ancestor_ids(path))
+    if scope.own_unit_id and not scope.own_org_id:
+        roots = Org.objects.filter(units=scope.own_unit_id, depth=1).values_list("path", flat=True)
+        for path in roots:
+            holding.update(ancestor_ids(path))
+    units = set(leader_units) | ({scope.own_unit_id} if scope.own_unit_id else set())
     if units:
         q |= published & Q(audience_units__in=units)
-        q |= published & Q(audience_orgs__units__in=units, audience_orgs__depth__lte=1)
+    if holding:
+        q |= published & Q(audience_orgs__in=holding)
+        q |= published & Q(audience_orgs__isnull=True, audience_units__isnull=True, owner_org_id__in=holding)
     return q
 
 
@@ -59,8 +76,15 @@ def may_see_results(user, survey: Survey) -> bool:
     leader_units = set(scope.unit_ids.get(Role.LEADER, []))
     if not leader_units:
         return False
+    # The units of every org in the audience subtrees (a survey of the whole tree asks every unit).
+    q = Q(pk__in=[])
+    roots = list(survey.audience_orgs.all())
+    if not roots and not survey.audience_units.exists():
+        roots = [survey.owner_org]  # no audience set: the owner org's subtree (insight.groups)
+    for o in roots:
+        q |= Q(path__startswith=o.path)
     units = set(survey.audience_units.values_list("pk", flat=True)) | set(
-        survey.audience_orgs.values_list("units", flat=True)
+        Org.objects.filter(q).values_list("units", flat=True)
     )
     return bool(units & leader_units)
 

@@ -10,7 +10,7 @@ class InsightConfig(AppConfig):
         import importlib
 
         # Registers metrics, jobs, nav entries and the demo generator (each module optional while built).
-        for mod in ("metrics", "jobs", "demo", "nav"):
+        for mod in ("metrics", "reports", "jobs", "demo", "nav"):
             try:
                 importlib.import_module(f"sizheng.insight.{mod}")
             except ModuleNotFoundError as exc:

@@ -87,17 +87,7 @@ def groups(survey: Survey) -> list[Group]:
 
 def leaf_group(survey: Survey, person: Person) -> str | None:
     """The reporting group a respondent's answer counts in (None: not in the survey's hierarchy)."""
-    if survey.hierarchy == Hierarchy.UNIT:
-        return f"office:{person.office_id}" if person.office_id else f"unit:{person.unit_id}"
-    if person.org_id:
-        return f"org:{person.org_id}"
-    holder = (
-        Org.objects.filter(units=person.unit_id, depth=1)
-        .exclude(kind=Org.Kind.LEADING_GROUP)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return f"org:{holder}" if holder else None
+    return leaf_groups(survey, [person])[person.pk]
 
 
 def leaf_groups(survey: Survey, people) -> dict[int, str | None]:
@@ -105,11 +95,15 @@ def leaf_groups(survey: Survey, people) -> dict[int, str | None]:
     people = list(people)
     if survey.hierarchy == Hierarchy.UNIT:
         return {p.pk: (f"office:{p.office_id}" if p.office_id else f"unit:{p.unit_id}") for p in people}
-    holders = dict(
+    holders: dict[int, int] = {}
+    # A unit held by several top-level orgs (rare) counts under the first by id, as everywhere.
+    for unit_id, org_id in (
         Org.objects.filter(depth=1, units__in={p.unit_id for p in people if not p.org_id})
         .exclude(kind=Org.Kind.LEADING_GROUP)
+        .order_by("pk")
         .values_list("units", "pk")
-    )
+    ):
+        holders.setdefault(unit_id, org_id)
     return {
         p.pk: (
             f"org:{p.org_id}" if p.org_id else (f"org:{holders[p.unit_id]}" if p.unit_id in holders else None)

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "sizheng.team",
     "sizheng.volunteer",
     "sizheng.library",
+    "sizheng.assess",
 ]
 
 MIDDLEWARE = [

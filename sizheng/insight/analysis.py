@@ -35,7 +35,7 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -372,6 +372,9 @@ class GroupAnalysis:
     themes: tuple[ThemeRow, ...] = ()
     keywords: tuple[tuple[str, int], ...] = ()
     emerging: tuple[Emerging, ...] = ()
+    # Themes touched by fewer than k people: never shown, kept only so the comparison with another
+    # wave counts them at their true size (not as zero).
+    small_themes: tuple[tuple[str, int], ...] = field(default=(), repr=False)
 
     @property
     def published(self) -> bool:
@@ -492,15 +495,26 @@ def _analyse_groups(
             if r.negative:
                 negative.update(themes)
         themes = tuple(
-            # A theme's negative share is shown only when at least k documents touch it.
-            ThemeRow(theme, c, c / n, negative[theme], (negative[theme] / c) if c >= k else None)
+            # A theme is shown only when at least k people's comments touch it: "住房 10 %" of ten writers
+            # would describe one person's comment. Its negative share is a distribution over those ≥ k.
+            ThemeRow(theme, c, c / n, negative[theme], negative[theme] / c)
             for theme, c in sorted(counts.items(), key=lambda tc: (-tc[1], tc[0]))
+            if c >= k
         )
+        small = tuple((theme, c) for theme, c in sorted(counts.items()) if c < k)
         keywords = tuple((kw.word, kw.texts) for kw in engine.keywords(results, TOP_KEYWORDS, min_df=k))
         negatives = sum(1 for r in results if r.negative)
         rows.append(
             GroupAnalysis(
-                g.id, g.parent_id, g.name, g.depth, n=n, negative=negatives, themes=themes, keywords=keywords
+                g.id,
+                g.parent_id,
+                g.name,
+                g.depth,
+                n=n,
+                negative=negatives,
+                themes=themes,
+                keywords=keywords,
+                small_themes=small,
             )
         )
     return tuple(rows)
@@ -571,9 +585,9 @@ def _synthetic(group: GroupAnalysis) -> list[_Counted]:
     """n stand-in documents whose theme counts equal the group's (only the margins matter)."""
     n = group.n or 0
     assigned: list[list[str]] = [[] for _ in range(n)]
-    for row in group.themes:
-        for i in range(min(row.count, n)):
-            assigned[i].append(row.theme)
+    for theme, count in [*((row.theme, row.count) for row in group.themes), *group.small_themes]:
+        for i in range(min(count, n)):
+            assigned[i].append(theme)
     return [_Counted(tuple(t)) for t in assigned]
 
 
@@ -829,7 +843,8 @@ def talk_tags(org, period, *, actor=None) -> TalkTags:
             groups.append(TagGroup(g.id, org_id, g.parent_id, g.name, g.depth, suppressed=hidden[g.id]))
             continue
         lists = subtree_tags(g.id)
-        counts = text.tag_counts(lists)
+        # A tag counted fewer than k times ("心理压力 1 次") would describe one or two people's talks.
+        counts = {tag: c for tag, c in text.tag_counts(lists).items() if c >= k}
         groups.append(
             TagGroup(
                 g.id,

@@ -290,7 +290,11 @@ def _wave_facts(org: Org, wave: Wave, results_by_number: dict, k: int) -> WaveFa
     if group is None or not group.published or not group.n:
         return facts
     previous = analysis.previous(gid)
-    prev_shares = {t.theme: t.share for t in previous.themes} if previous and previous.published else None
+    prev_shares = None
+    if previous and previous.published and previous.n:
+        # The change is against the true share before, also when it was too small to be shown itself.
+        prev_shares = {theme: c / previous.n for theme, c in previous.small_themes}
+        prev_shares.update({t.theme: t.share for t in previous.themes})
     significant = {e.theme for e in group.emerging}
     facts.texts = group.n
     facts.negative_share = _pct(group.negative_share)

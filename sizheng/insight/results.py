@@ -581,6 +581,10 @@ def comments_by_question(
         if not chain:
             continue
         for qid, text in items:
+            # A comment with a risk phrase (self-harm and the like) goes to the group's counselors as an
+            # alert without identity (insight.services.risk_scan); it is never shown to managers.
+            if is_risk(text):
+                continue
             clean = scrub_text(text, names)
             for gid in chain:
                 gathered[gid][qid].append(clean)
@@ -588,6 +592,13 @@ def comments_by_question(
         gid: {qid: _shuffled(texts, f"{wave.pk}:{gid}:{qid}") for qid, texts in by_q.items()}
         for gid, by_q in gathered.items()
     }
+
+
+def is_risk(text: str) -> bool:
+    """Whether a comment carries a risk phrase (``text.Analyzer.is_risk``; no segmentation needed)."""
+    from sizheng.insight.text import default_analyzer
+
+    return default_analyzer().is_risk(text)
 
 
 def scrub_text(text: str, names: Iterable[str]) -> str:

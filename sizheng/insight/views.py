@@ -198,6 +198,8 @@ def surveys_xlsx(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, survey: Survey, **extra) -> dict:
     user = request.user
     manage = access.may_manage(user, survey)
+    # Results and analysis links only for those who may open them (staff in the audience get 404 there).
+    see_results = access.may_see_results(user, survey)
     waves = list(survey.waves.order_by("-number"))
     for w in waves:
         w.survey = survey
@@ -207,8 +209,8 @@ def _detail_context(request: HttpRequest, survey: Survey, **extra) -> dict:
         w.answered = counts.get(w.pk, 0)
         w.expected = services.expected_count(w)
         closed = w.state == WaveState.CLOSED
-        w.results_url = optional_url("insight:wave_results", w.pk) if closed else ""
-        w.analysis_url = optional_url("insight:wave_analysis", w.pk) if closed and manage else ""
+        w.results_url = optional_url("insight:wave_results", w.pk) if closed and see_results else ""
+        w.analysis_url = optional_url("insight:wave_analysis", w.pk) if closed and see_results else ""
     person = services.own_person(user)
     current = next((w for w in waves if w.state == WaveState.OPEN), None)
     can_answer = bool(current) and services.is_open(current) and services.in_audience(survey, person)
@@ -226,9 +228,7 @@ def _detail_context(request: HttpRequest, survey: Survey, **extra) -> dict:
         "publish_form": forms.PublishForm(initial={"version": survey.version}),
         "audience_orgs": list(survey.audience_orgs.order_by("path")),
         "audience_units": list(survey.audience_units.order_by("order", "pk")),
-        "results_url": optional_url("insight:survey_results", survey.pk)
-        if access.may_see_results(user, survey)
-        else "",
+        "results_url": optional_url("insight:survey_results", survey.pk) if see_results else "",
         "k": settings.ANONYMITY_MIN_GROUP,
     }
     ctx.update(extra)

@@ -83,14 +83,22 @@ def wave_analysis(request: HttpRequest, pk: int) -> HttpResponse:
         period = Period.containing("half", wave.closes_on)
         tags = analysis.talk_tags(survey.owner_org, period, actor=request.user)
         tags = {"period": period, "groups": [g for g in tags.groups if g.depth <= 2]}
+    subtree = [g for g in result.subtree(selected_id) if g.id in visible][1:] if selected else []
     ctx.update(
         result=result,
         groups=[{"g": g, "indent": "　" * g.depth} for g in groups],
         selected=selected,
         previous=result.previous(selected_id) if selected else None,
-        subtree=[g for g in result.subtree(selected_id) if g.id in visible][1:] if selected else [],
+        # Indented under the selected group so the hierarchy reads as one (the list is parents first).
+        subtree=[{"g": g, "indent": "　" * max(0, g.depth - selected.depth - 1)} for g in subtree],
+        # Shares in percent with one decimal, and the change without its sign (the badge says 上升/下降).
+        emerging=[
+            {"e": e, "before": 100 * e.share_before, "now": 100 * e.share_now, "change": abs(e.points)}
+            for e in (selected.emerging if selected and selected.published else ())
+        ],
         tags=tags,
         lexicon=analysis.lexicon_active(),
+        can_draft=svc.may_write_reports(request.user),
     )
     return render(request, "insight/analysis.html", ctx)
 
@@ -110,6 +118,10 @@ def lexicon(request: HttpRequest) -> HttpResponse:
     active = analysis.lexicon_active()
     initial = {**forms.lexicon_initial(active.data), "version": active.version}
     form = forms.LexiconForm(request.POST or None, initial=initial)
+    if not editable:
+        # Read-only viewers see the words in greyed boxes, not editable boxes without a save button.
+        for field in form.fields.values():
+            field.disabled = True
 
     def save(data):
         if data["version"] != active.version:
@@ -154,6 +166,8 @@ def report_list(request: HttpRequest) -> HttpResponse:
     for r in page.object_list:
         r.badge = STATE_BADGES.get(r.state, "")
         r.period_label = _period_label(r.period)
+        # Reports sent to the viewer's org wait for a receipt: say so in the list (no query: scope is cached).
+        r.awaiting_me = r.state == ReportState.SUBMITTED and svc.may_receive(request.user, r)
     ctx = {
         "form": form,
         "page": page,
@@ -215,6 +229,12 @@ def report_new(request: HttpRequest) -> HttpResponse:
         first = orgs.filter(pk=own).first() or orgs.first()
         if first:
             form.initial["org"] = first.pk
+        # "起草报告" from a wave's analysis preselects that wave (ignored unless it is one of the choices).
+        wave = request.GET.get("wave", "")
+        chosen = form.fields["waves"].queryset.filter(pk=int(wave)).first() if wave.isdigit() else None
+        if chosen is not None:
+            form.initial["waves"] = [chosen.pk]
+            form.initial["period"] = Period.containing("half", chosen.closes_on).key
 
     def save(data):
         return svc.report_draft(
@@ -235,6 +255,20 @@ def _detail_context(request: HttpRequest, report: InsightReport, **extra) -> dic
     user = request.user
     editable = svc.may_edit(user, report)
     recs = list(report.recommendations.order_by("pk"))
+    groups = svc.recommendation_groups(report) if editable or recs else []
+    names = dict(groups)
+    for r in recs:
+        r.group_name = names.get(r.group, "") or names.get("", "")
+    rec_form = extra.pop("rec_form", None) or forms.RecommendationForm(groups=groups if editable else [])
+    # <input type="date"> only takes ISO dates; the locale's "2026/12/29" left the deadline blank.
+    rec_form.fields["due_on"].widget.format = "%Y-%m-%d"
+    waves = list(report.waves.select_related("survey").order_by("closes_on", "pk"))
+    seen: dict[int, bool] = {}
+    for w in waves:
+        # The analysis page is for those who may see the survey's results; others get the name only.
+        if w.survey_id not in seen:
+            seen[w.survey_id] = may_see_results(user, w.survey)
+        w.linkable = seen[w.survey_id]
     ctx = {
         "report": report,
         "badge": STATE_BADGES.get(report.state, ""),
@@ -245,10 +279,9 @@ def _detail_context(request: HttpRequest, report: InsightReport, **extra) -> dic
         "editable": editable,
         "can_edit": editable and report.state == ReportState.DRAFT,
         "can_recommend": editable and report.state != ReportState.DRAFT,
-        "rec_form": extra.pop("rec_form", None)
-        or forms.RecommendationForm(groups=svc.recommendation_groups(report) if editable else []),
+        "rec_form": rec_form,
         "recommendations": recs,
-        "waves": list(report.waves.select_related("survey").order_by("closes_on", "pk")),
+        "waves": waves,
         "charts": _chart_names(report),
     }
     ctx.update(extra)

@@ -28,6 +28,7 @@ from sizheng.insight.models import Survey, SurveyMode, Wave
 NOT_FOUND = "未找到该问卷的结果，或您无权查看。"
 NO_WAVE = "未找到该轮次的结果：结果只在每轮调查结束后公布。"
 NO_GROUP = "未找到该统计组，或您无权查看。"
+COMMENTS_SHOWN = 20  # comments listed per question before "展开其余"; a wave can have a thousand
 
 
 def results_survey_or_404(user, pk: int) -> Survey:
@@ -97,7 +98,15 @@ def _question_views(wr: R.WaveResults, gid: str, comments: dict[int, list[str]])
     return out
 
 
-def _chart_data(wr: R.WaveResults, selected: str, figures: dict, trend: list[R.TrendPoint]) -> dict:
+def scored_dimensions(wr: R.WaveResults) -> list[R.DimensionResult]:
+    """Dimensions with a scored question (Likert, 0–10): only they have an index to show."""
+    scored = {q.dimension_id for q in wr.questions if q.scored}
+    return [d for d in wr.dimensions if d.id in scored]
+
+
+def _chart_data(
+    wr: R.WaveResults, selected: str, figures: dict, trend: list[R.TrendPoint], dims: list[R.DimensionResult]
+) -> dict:
     """The JSON data island the charts are drawn from (the same figures the tables show)."""
     return {
         "selected": selected,
@@ -113,7 +122,7 @@ def _chart_data(wr: R.WaveResults, selected: str, figures: dict, trend: list[R.T
         ],
         "trend": {
             "waves": [p.label for p in trend],
-            "series": [{"name": d.name, "data": [p.index.get(d.id) for p in trend]} for d in wr.dimensions],
+            "series": [{"name": d.name, "data": [p.index.get(d.id) for p in trend]} for d in dims],
         },
     }
 
@@ -152,10 +161,11 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
     figures = R.served_figures(wr, visible, detail=[selected.id])
     trend = R.trend_of(all_results.values(), selected.id)
     comments = R.comments_by_question(wr.wave).get(selected.id, {}) if selected.n is not None else {}
+    dims = scored_dimensions(wr)
     heat = []
     for item in tree:
         row = wr.group(item["id"])
-        cells = [(d.index.get(row.id), heat_css(d.index.get(row.id))) for d in wr.dimensions]
+        cells = [(d.index.get(row.id), heat_css(d.index.get(row.id))) for d in dims]
         heat.append({"row": row, "cells": cells, "indent": item["indent"]})
     named = survey.mode == SurveyMode.NAMED and may_manage(request.user, survey)
     missing = paginate(request, R.non_respondents(wr.wave, request.user)) if named else None
@@ -166,10 +176,15 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
         "questions": _question_views(wr, selected.id, comments),
         "trend": trend,
         "trend_shown": sum(1 for p in trend if p.n is not None),
-        "trend_rows": [{"point": p, "cells": [p.index.get(d.id) for d in wr.dimensions]} for p in trend],
+        "trend_rows": [{"point": p, "cells": [p.index.get(d.id) for d in dims]} for p in trend],
+        "dims": dims,
         "figures": figures,
-        "chart_data": _chart_data(wr, selected.id, figures, trend),
+        "chart_data": _chart_data(wr, selected.id, figures, trend, dims),
         "has_text": any(q.kind == "text" for q in wr.questions),
+        "comments_shown": COMMENTS_SHOWN,
+        "comments_slice": f":{COMMENTS_SHOWN}",
+        "comments_rest": f"{COMMENTS_SHOWN}:",
+        "comments_minus": -COMMENTS_SHOWN,
         "named": named,
         "missing": missing,
     }

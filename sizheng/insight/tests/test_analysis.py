@@ -123,9 +123,8 @@ def test_it_publishes_groups_with_at_least_k_writers(cast):
     assert root.id == g(cast.committee_a) and a1.published and a2.published and root.published
     assert (root.n, a1.n, a2.n) == (16, 8, 8)
     assert root.theme("工作压力").count == 11 and root.theme("工作压力").share == pytest.approx(11 / 16)
-    assert a1.theme("住房").count == 2
-    # A theme touched by fewer than k documents shows no negative share.
-    assert a1.theme("住房").negative_share is None
+    # A theme touched by fewer than k people's comments is not shown at all (it would describe them).
+    assert a1.theme("住房") is None
     assert root.theme("工作压力").negative_share == 1.0
     assert root.negative == 13  # 11 pressure + 2 housing complaints; the praise is positive
     assert "加班" in dict(root.keywords)
@@ -303,7 +302,7 @@ def test_it_counts_talk_tags_only_over_orgs_with_k_people(cast):
     # Committee minus A1 would give A2's two people: A1 is hidden to protect them.
     assert a1.suppressed == analysis.COMPLEMENTARY
     assert root.published and root.talks == 8 and root.people == 8
-    assert dict(root.tags) == {"工作": 8, "家庭": 4}
+    assert dict(root.tags) == {"工作": 8}  # 家庭 4 < k: not shown
 
 
 def test_it_publishes_every_org_with_enough_people_and_leaves_out_wellbeing_talks(cast):
@@ -327,7 +326,7 @@ def test_it_publishes_every_org_with_enough_people_and_leaves_out_wellbeing_talk
     result = analysis.talk_tags(cast.committee_a, H1)
     by_id = {t.id: t for t in result.groups}
     assert all(t.published for t in result.groups)
-    assert dict(by_id[g(cast.branch_a1)].tags) == {"工作": 6, "家庭": 3}
+    assert dict(by_id[g(cast.branch_a1)].tags) == {"工作": 6}  # 家庭 3 < k: not shown
     assert "心理压力" not in dict(by_id[g(cast.committee_a)].tags)  # wellbeing-flagged: not counted
     assert "学习" not in dict(by_id[g(cast.committee_a)].tags)  # outside the period
 

@@ -407,3 +407,17 @@ def test_it_computes_a_wave_in_the_same_number_of_queries_however_many_answered(
         return len(ctx.captured_queries)
 
     assert count(small) == count(large)
+
+
+def test_it_never_shows_a_comment_with_a_risk_phrase_to_managers(cast, org_survey):
+    wave = open_wave(org_survey)
+    rng = random.Random(6)
+    everyone = list(audience(org_survey).order_by("pk"))
+    texts = {
+        p.pk: ("最近压力很大，觉得活着没意思" if i == 0 else f"意见{i:02d}") for i, p in enumerate(everyone)
+    }
+    answer(wave, everyone, [sheet(org_survey, rng, text=texts[p.pk]) for p in everyone])
+    blob = json.dumps(R.comments(wave), ensure_ascii=False)
+    assert "活着没意思" not in blob and "意见01" in blob
+    # The raw text still reaches the aggregate analysis and the risk scan.
+    assert any("活着没意思" in t for texts_ in R.texts_by_group(wave).values() for t in texts_)

@@ -180,6 +180,7 @@ def spending_list(request: HttpRequest) -> HttpResponse:
         "total": queries.total_of(qs),
         "year": filters["year"],
         "has_units": has_units,
+        "hide_manage_tabs": not has_units,
         "query": request.GET.urlencode(),
     }
     return render(request, "funds/spending_list.html", ctx)

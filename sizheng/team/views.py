@@ -183,6 +183,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "years": [y for y, _ in forms.year_choices()],
         "trainings": list(member.external_trainings.all()),
         "can_manage": can_manage,
+        "can_list": access.may_list(request.user),
         "training_form": forms.TrainingForm(auto_id="id_t_%s")
         if can_manage and member.until is None
         else None,

@@ -78,7 +78,7 @@ def civility_expiry() -> dict[str, int]:
         if remind(
             f"civility:{a.pk}:expiry-{EXPIRY_NOTICE_DAYS}",
             users,
-            title=f"{a.get_kind_display()}称号将于{a.valid_until:%Y年%m月%d日}到期",
+            title=f"{a.applicant_name}{a.get_kind_display()}称号将于{a.valid_until:%Y年%m月%d日}到期",
             body=f"{a.applicant_name}的{a.get_kind_display()}称号有效期至{a.valid_until:%Y年%m月%d日}。"
             "如需保持称号，请及时组织复查申报。",
             url=reverse("volunteer:application_detail", args=[a.pk]),

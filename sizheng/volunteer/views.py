@@ -405,6 +405,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("志愿服务统计只向机关工委、书记、党务干部和单位领导开放。")
     orgs = access.aggregate_orgs(user)
     form = forms.OverviewForm(request.GET or None, orgs=orgs, initial={"year": timezone.localdate().year})
+    form.fields["org"].empty_label = "全部（本人可查看的范围）"
     org, year = None, timezone.localdate().year
     if form.is_valid():
         org = form.cleaned_data.get("org")

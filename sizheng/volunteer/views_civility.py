@@ -126,6 +126,10 @@ def application_create(request: HttpRequest) -> HttpResponse:
         access.prepares_civility(request.user), "只有书记、党务干部或机关工委管理员可以发起文明创建申报。"
     )
     form = forms.ApplicationCreateForm(request.POST or None, user=request.user)
+    # Say which choice each list belongs to instead of Django's "---------".
+    for name, label in (("unit", "请选择单位（申报文明单位时必选）"), ("office", "请选择处室（申报文明处室时必选）"),
+                        ("person", "请选择家庭代表（申报文明家庭时必选）")):  # fmt: skip
+        form.fields[name].empty_label = label
     result, status = formflow.run(
         request, form, lambda d: services.application_create(actor=request.user, **d)
     )
@@ -331,11 +335,13 @@ def civility_overview(request: HttpRequest) -> HttpResponse:
         .values("unit_id", "kind")
         .annotate(n=Count("pk"))
     }
+    prepared = access.managed_unit_ids(request.user)  # units whose applications the list shows (None: all)
     rows = []
     for u in page.object_list:
         title = titled.get(u.pk)
         rows.append({
             "unit": u,
+            "linked": prepared is None or u.pk in prepared,
             "title": title,
             "expiring": title is not None and (title.valid_until - today).days <= EXPIRY_NOTICE_DAYS,
             "offices": valid.get((u.pk, CivilityKind.OFFICE), 0),

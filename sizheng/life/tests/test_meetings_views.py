@@ -291,3 +291,18 @@ def test_it_sends_a_notice_for_a_planned_meeting(client, cast):
     held = _record(cast)
     resp = client.post(reverse("life:meeting_notice", args=[held.pk]))
     assert resp.status_code == 409 and "只能为尚未召开的计划会议" in resp.content.decode()
+
+
+def test_it_shows_absence_reasons_only_to_the_orgs_managers_and_the_person(client, cast):
+    meeting = _record(cast)
+    admin = cast.person(cast.org_admin)
+    Attendance.objects.filter(meeting=meeting, person=admin).update(
+        status="on_leave", reason="家中老人住院陪护"
+    )
+    url = reverse("life:meeting_detail", args=[meeting.pk])
+    client.force_login(cast.member)
+    html = client.get(url).content.decode()
+    assert "家中老人住院陪护" not in html and "原因仅组织管理人员可见" in html
+    for user in (cast.secretary_a, cast.org_admin):
+        client.force_login(user)
+        assert "家中老人住院陪护" in client.get(url).content.decode()

@@ -131,3 +131,15 @@ def test_it_joins_a_new_trigger_to_the_persons_unacknowledged_alert(cast):
     )
     wellbeing.contact_request_create(actor=cast.member)
     assert CrisisAlert.objects.count() == 1
+
+
+def test_it_shows_a_counselor_their_waiting_alerts_on_the_home_page_and_nobody_else(client, cast):
+    from sizheng.care import wellbeing
+
+    wellbeing.contact_request_create(actor=cast.member)
+    client.force_login(cast.counselor)
+    html = client.get("/").content.decode()
+    assert "1</strong> 条危机预警等待您确认" in html and "刘洋" not in html
+    for user in (cast.counselor_backup, cast.secretary_a, cast.committee_admin):
+        client.force_login(user)
+        assert "条危机预警等待您确认" not in client.get("/").content.decode()

@@ -595,10 +595,10 @@ def comments_by_question(
 
 
 def is_risk(text: str) -> bool:
-    """Whether a comment carries a risk phrase (``text.Analyzer.is_risk``; no segmentation needed)."""
-    from sizheng.insight.text import default_analyzer
+    """Whether a comment carries a risk phrase (``text.is_risk``: no jieba loaded for it)."""
+    from sizheng.insight.text import is_risk as risky
 
-    return default_analyzer().is_risk(text)
+    return risky(text)
 
 
 def scrub_text(text: str, names: Iterable[str]) -> str:

@@ -873,14 +873,11 @@ def risk_scan(wave: Wave) -> list[RiskAlert]:
         )
     else:
         sheets = NamedResponse.objects.filter(wave=wave).values_list("group", "answers")
-    analyzer = None
     risky: Counter = Counter()
     for group, answers in sheets:
         texts = [answers.get(q) for q in text_ids if isinstance(answers.get(q), str) and answers.get(q)]
-        if not texts:
-            continue
-        analyzer = analyzer or text_analysis.default_analyzer()
-        if any(analyzer.is_risk(t) for t in texts):
+        # Risk phrases need no segmentation: closing a wave from the browser does not load jieba.
+        if any(text_analysis.is_risk(t) for t in texts):
             risky[group] += 1
     if not risky:
         return []

@@ -66,6 +66,7 @@ it never changes how other analysers cut text.
 from __future__ import annotations
 
 import copy
+import functools
 import gc
 import json
 import logging
@@ -347,6 +348,39 @@ def _trie_pattern(words: Iterable[str]) -> str:
     return build(trie)
 
 
+class RiskMatcher:
+    """Risk phrases (self-harm and the like) as one pattern; needs no segmentation, so a web process
+    can check a comment without loading jieba."""
+
+    def __init__(self, phrases: Iterable[str] | None = None) -> None:
+        lines = read_lines(RISK_PHRASES) if phrases is None else [p.strip() for p in phrases]
+        # Exemption contexts are blanked out first, then the phrases are looked for.
+        risky = {_compact(p) for p in lines if p and not p.startswith("!")} - {""}
+        exempt = {_compact(p[1:]) for p in lines if p.startswith("!")} - {""}
+        self._risk_rx = re.compile(_trie_pattern(risky)) if risky else None
+        self._exempt_rx = re.compile(_trie_pattern(exempt)) if exempt else None
+
+    def match(self, text: str) -> bool:
+        """Whether a risk phrase occurs in the text (normalised; exemption contexts blanked out)."""
+        if self._risk_rx is None:
+            return False
+        s = _compact(text or "")
+        if self._exempt_rx is not None:
+            s = self._exempt_rx.sub("|", s)
+        return self._risk_rx.search(s) is not None
+
+
+@functools.lru_cache(maxsize=1)
+def risk_matcher() -> RiskMatcher:
+    """The default risk phrases (``data/risk.txt``), compiled once per process."""
+    return RiskMatcher()
+
+
+def is_risk(text: str) -> bool:
+    """Whether a comment carries a default risk phrase — without building an Analyzer (no jieba)."""
+    return risk_matcher().match(text)
+
+
 class Analyzer:
     """Tokens, keywords, themes, sentiment and risk for short Chinese texts (see the module doc)."""
 
@@ -389,12 +423,7 @@ class Analyzer:
         # Finds the longest keyword at a position; shorter ones starting there are covered by the
         # union above.
         self._theme_rx = re.compile(_trie_pattern(theme_of))
-        # Risk: exemption contexts blanked out first, then the phrases.
-        phrases = read_lines(RISK_PHRASES) if risk_phrases is None else [p.strip() for p in risk_phrases]
-        risky = {_compact(p) for p in phrases if p and not p.startswith("!")} - {""}
-        exempt = {_compact(p[1:]) for p in phrases if p.startswith("!")} - {""}
-        self._risk_rx = re.compile(_trie_pattern(risky)) if risky else None
-        self._exempt_rx = re.compile(_trie_pattern(exempt)) if exempt else None
+        self._risk = RiskMatcher(risk_phrases) if risk_phrases is not None else risk_matcher()
 
     # -- one text ---------------------------------------------------------------------------
 
@@ -447,12 +476,7 @@ class Analyzer:
 
     def is_risk(self, text: str) -> bool:
         """Whether a risk phrase occurs in the text (normalised; exemption contexts blanked out)."""
-        if self._risk_rx is None:
-            return False
-        s = _compact(text or "")
-        if self._exempt_rx is not None:
-            s = self._exempt_rx.sub("|", s)
-        return self._risk_rx.search(s) is not None
+        return self._risk.match(text)
 
     def explain(self, text: str) -> list[SentimentHit]:
         """The sentiment words of a text with their scores and modifiers (what the score is made of)."""

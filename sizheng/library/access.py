@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from sizheng.core.models import SYSTEM_ROLES, Role
-from sizheng.org.access import ancestor_ids, manages_org, scope_of, visible_org_q
+from sizheng.org.access import ancestor_ids, managed_org_q, manages_org, scope_of, visible_org_q
 from sizheng.org.models import Org
 
 MANAGER_ROLES = (Role.SECRETARY, Role.ORG_ADMIN)
@@ -71,22 +71,6 @@ def audience_q(user, field: str = "audience_org") -> Q:
         q |= Q(**{f"{field}_id__in": members})
     q |= Q(**{f"{field}__in": Org.objects.filter(visible_org_q(user)).values("pk")})
     return q
-
-
-def managed_org_q(user, prefix: str = "") -> Q:
-    """The Q selecting orgs (through ``prefix``) the user manages: secretary / 党务干部 subtrees, or all."""
-    scope = scope_of(user)
-    if scope.has_everything(Role.COMMITTEE_ADMIN):
-        return Q(**{f"{prefix}pk__isnull": False})
-    q = Q(**{f"{prefix}pk__in": []})
-    for path in scope.paths(*MANAGER_ROLES):
-        q |= Q(**{f"{prefix}path__startswith": path})
-    return q
-
-
-def managed_orgs(user):
-    """Orgs whose library items the user may publish and edit."""
-    return Org.objects.filter(managed_org_q(user))
 
 
 def may_manage_anything(user) -> bool:

@@ -98,17 +98,6 @@ def manages_activity(user, activity: Activity) -> bool:
     return manages_org(user, activity.org)
 
 
-def managed_orgs(user):
-    """Orgs whose activities the user may organise (the whole tree for the committee admin)."""
-    scope = scope_of(user)
-    if scope.has_everything(Role.COMMITTEE_ADMIN):
-        return Org.objects.all()
-    q = Q(pk__in=[])
-    for path in scope.paths(*MANAGER_ROLES):
-        q |= Q(path__startswith=path)
-    return Org.objects.filter(q)
-
-
 def may_sign_up(user, activity: Activity) -> bool:
     """The activity is open to the user (a person on the roster of its org's subtree or unit)."""
     return scope_of(user).person_id is not None and activity.org_id in eligible_org_ids(user)

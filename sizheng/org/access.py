@@ -133,6 +133,25 @@ def visible_person_q(user) -> Q:
     return q
 
 
+def managed_org_q(user, prefix: str = "") -> Q:
+    """The Q selecting orgs (through ``prefix``) the user may change: the whole tree for the committee
+    admin, else the subtrees of their secretary / 党务干部 posts."""
+    scope = scope_of(user)
+    if scope.has_everything(Role.COMMITTEE_ADMIN):
+        return Q(**{f"{prefix}pk__isnull": False})
+    q = Q(**{f"{prefix}pk__in": []})
+    for path in scope.paths(Role.SECRETARY, Role.ORG_ADMIN):
+        q |= Q(**{f"{prefix}path__startswith": path})
+    return q
+
+
+def managed_orgs(user):
+    """Orgs the user may change (a queryset)."""
+    from sizheng.org.models import Org
+
+    return Org.objects.filter(managed_org_q(user))
+
+
 def can_list_people(user) -> bool:
     scope = scope_of(user)
     return scope.has_everything(*PEOPLE_ROLES) or bool(scope.paths(Role.SECRETARY, Role.ORG_ADMIN))

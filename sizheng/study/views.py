@@ -25,7 +25,7 @@ from sizheng.core.files import content_disposition
 from sizheng.core.models import Role
 from sizheng.core.paging import paginate
 from sizheng.life.models import Attendance, AttendanceStatus, Meeting
-from sizheng.org.access import get_org_or_404, require, scope_of
+from sizheng.org.access import get_org_or_404, managed_orgs, require, scope_of
 from sizheng.org.models import Org, Person
 from sizheng.study import access, archive, bulletin, forms, hours, services
 from sizheng.study.models import Observation, StudyGroup, StudyPaper, StudyPlan, StudySession, StudyTopic
@@ -37,17 +37,6 @@ def _year(request: HttpRequest) -> int:
     """The year asked for (?year=), else this year."""
     raw = request.GET.get("year", "")
     return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else timezone.localdate().year
-
-
-def managed_orgs(user):
-    """Orgs whose study records the user may change (secretary/org_admin subtree, or the 工委)."""
-    scope = scope_of(user)
-    if scope.has_everything(Role.COMMITTEE_ADMIN):
-        return Org.objects.all()
-    q = Q(pk__in=[])
-    for p in scope.paths(Role.SECRETARY, Role.ORG_ADMIN):
-        q |= Q(path__startswith=p)
-    return Org.objects.filter(q)
 
 
 def _meeting_url(meeting: Meeting) -> str:

@@ -16,6 +16,9 @@ from django.http import Http404
 
 from sizheng.core.models import SYSTEM_ROLES, Role
 from sizheng.org.access import ancestor_ids, managed_org_q, manages_org, scope_of, visible_org_q
+
+# Re-exported: the library views ask ``access.managed_orgs`` (one definition, in org.access).
+from sizheng.org.access import managed_orgs as managed_orgs
 from sizheng.org.models import Org
 
 MANAGER_ROLES = (Role.SECRETARY, Role.ORG_ADMIN)

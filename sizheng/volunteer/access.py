@@ -18,6 +18,9 @@ from django.http import Http404
 
 from sizheng.core.models import Role
 from sizheng.org.access import ancestor_ids, manages_org, scope_of
+
+# Re-exported: the volunteer views ask ``access.managed_orgs`` (one definition, in org.access).
+from sizheng.org.access import managed_orgs as managed_orgs
 from sizheng.org.models import Org, Person, Unit
 from sizheng.volunteer.models import Activity, Application, ApplicationItem, Signup
 

@@ -21,5 +21,6 @@ urlpatterns = [
     path("team/", include("sizheng.team.urls")),
     path("volunteer/", include("sizheng.volunteer.urls")),
     path("library/", include("sizheng.library.urls")),
+    path("assess/", include("sizheng.assess.urls")),
     path("api/v1/", api.urls),
 ]

@@ -77,6 +77,7 @@ APP_ROUTERS: list[tuple[str, str]] = [
     ("volunteering", "sizheng.volunteer.api.router"),
     ("library", "sizheng.library.api.router"),
     ("assess", "sizheng.assess.api.router"),
+    ("assess", "sizheng.assess.api_rounds.router"),  # /assess/rounds/...
     ("dashboard", "sizheng.dashboard.api.router"),
 ]
 

@@ -1,0 +1,3 @@
+"""Views of the results area (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views of the rounds area (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views of the systems area (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views of the weighting area (being built)."""
+
+urlpatterns: list = []

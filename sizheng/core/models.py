@@ -51,10 +51,19 @@ class User(AbstractUser):
         """Role grants in force on a date (today by default)."""
         return self.role_grants.in_force(on)
 
+    def grants_today(self) -> list:
+        """Today's grants, loaded once per request (the user object lives for one request): the
+        menu's role checks and ``org.access.scope_of`` share this one query."""
+        cache = getattr(self, "_grants_cache", None)
+        if cache is None:
+            cache = list(self.active_grants())
+            self._grants_cache = cache
+        return cache
+
     def has_role(self, *roles: str) -> bool:
         cache = getattr(self, "_role_cache", None)
         if cache is None:
-            cache = set(self.active_grants().values_list("role", flat=True))
+            cache = {g.role for g in self.grants_today()}
             self._role_cache = cache
         return any(r in cache for r in roles)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 
 from sizheng.core.models import Role, RoleGrant
 from sizheng.org.access import scope_of
@@ -40,15 +39,11 @@ def visible_duty_q(user) -> Q:
 
 def admin_org_ids(user) -> set[int]:
     """Orgs where the user is secretary/org_admin themself (not inherited from an ancestor)."""
-    cached = getattr(user, "_sz_admin_orgs", None)
-    if cached is None:
-        cached = set(
-            RoleGrant.objects.in_force(timezone.localdate())
-            .filter(user=user, role__in=ADMIN_ROLES, scope_kind=RoleGrant.ScopeKind.ORG)
-            .values_list("scope_id", flat=True)
-        )
-        user._sz_admin_orgs = cached
-    return cached
+    return {
+        g.scope_id
+        for g in user.grants_today()
+        if g.role in ADMIN_ROLES and g.scope_kind == RoleGrant.ScopeKind.ORG
+    }
 
 
 def is_owner_side(user, duty) -> bool:

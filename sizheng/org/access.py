@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 
 from sizheng.core.apitools import Conflict
 from sizheng.core.models import Role, RoleGrant
@@ -65,7 +64,7 @@ def scope_of(user) -> Scope:
         return scope
     from sizheng.org.models import Org, Person
 
-    grants = list(RoleGrant.objects.in_force(timezone.localdate()).filter(user=user))
+    grants = user.grants_today()
     org_ids = {g.scope_id for g in grants if g.scope_kind == RoleGrant.ScopeKind.ORG}
     paths = dict(Org.objects.filter(pk__in=org_ids).values_list("pk", "path")) if org_ids else {}
     for g in grants:

@@ -111,7 +111,8 @@ def test_it_moves_access_from_the_old_to_the_new_secretary_at_term_end(cast):
         assert _names(successor.user) == {"郑新"}
     with time_machine.travel(date(2027, 6, 1), tick=False):
         for user in (cast.secretary_a, successor.user):  # a new day is a new request
-            user.__dict__.pop("_sz_scope", None)
+            for cached in ("_sz_scope", "_grants_cache", "_role_cache"):
+                user.__dict__.pop(cached, None)
         assert _names(cast.secretary_a) == {"王建国"}  # back to themself only
         assert "刘洋" in _names(successor.user)
         assert _codes(successor.user) == {"A1"}

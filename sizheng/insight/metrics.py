@@ -1,6 +1,8 @@
 """Insight's numbers (issue 7 item 6): participation, satisfaction and negative sentiment per org subtree.
 
-All three are aggregates of survey answer sheets of waves **closed** in the period (``closes_on``
+``insight.democratic_rating`` (issue 9: 民主测评满意率 for assessment rounds) follows the same rules.
+
+All of them are aggregates of survey answer sheets of waves **closed** in the period (``closes_on``
 in it), attributed to the org tree through each sheet's leaf reporting group: ``org:<id>`` is that
 org; ``unit:<id>`` and ``office:<id>`` (surveys reported by unit → office) count in the depth-1
 org holding the unit (the 机关党委 / 党总支 / 党支部 under the root, never a 党组) — the same rule
@@ -316,6 +318,78 @@ def negative_share(targets: list[int], period: Period) -> dict[int, object]:
         documents,
         lambda path: round(100.0 * _subtree_sum(negative, path) / _subtree_sum(documents, path), 1),
     )
+
+
+#: An answer sheet counts as satisfied when its mean scored item reaches this (0–100 scale).
+DEMOCRATIC_PASS = 60.0
+
+
+def democratic_rating_for(
+    targets: list[int], period, survey_ids: Iterable[int] | None = None
+) -> dict[int, object]:
+    """民主测评满意率 per org subtree: % of answer sheets whose mean scored item (Likert 1–5 and
+    rating 0–10 on 0–100, as :func:`satisfaction_index`) is at least ``DEMOCRATIC_PASS``.
+
+    ``period`` is a ``core.rules.Period`` or anything with ``start``/``end`` dates (an assessment
+    round's span); waves closed in it count. ``survey_ids``: only these surveys (an assessment's
+    chosen 民主测评 questionnaire, whatever its template); None: every survey of the 民主测评
+    template. Suppressed like the other insight metrics (whole tree at once, on the number of
+    scored sheets). Four to six queries whatever the number of targets.
+    """
+    scope = (
+        Q(survey__template=Template.DEMOCRATIC) if survey_ids is None else Q(survey_id__in=list(survey_ids))
+    )
+    scored: dict[int, dict[str, str]] = defaultdict(dict)  # wave → question key → kind
+    rows = Question.objects.filter(
+        scope,
+        _closed_in(period, "survey__waves__"),
+        kind__in=[QuestionKind.LIKERT, QuestionKind.RATING],
+    ).values_list("survey__waves", "pk", "kind")
+    for wave_id, qid, kind in rows:
+        scored[wave_id][str(qid)] = kind
+    sheets: dict[str, list[bool]] = defaultdict(list)  # leaf → each sheet: satisfied or not
+    if scored:
+        for model in (AnonymousResponse, NamedResponse):
+            for wave_id, group, raw in model.objects.filter(wave_id__in=scored).values_list(
+                "wave_id", "group", "answers"
+            ):
+                answers = _answers(raw)
+                values = [
+                    v
+                    for key, kind in scored[wave_id].items()
+                    if (v := _scaled(kind, answers.get(key))) is not None
+                ]
+                if values:
+                    sheets[group].append(sum(values) / len(values) >= DEMOCRATIC_PASS)
+    tree = _Tree(targets, sheets)
+    satisfied: dict[str, int] = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
+    for gid, marks in sheets.items():
+        path = tree.leaf_path(gid)
+        if path:
+            satisfied[path] += sum(marks)
+            counts[path] += len(marks)
+    return _finish(
+        targets,
+        tree,
+        counts,
+        lambda path: round(100.0 * _subtree_sum(satisfied, path) / _subtree_sum(counts, path), 1),
+    )
+
+
+@metric(
+    "insight.democratic_rating",
+    label="民主测评满意率",
+    unit="%",
+    higher_is_better=True,
+    period_kind="year",
+    tier=Tier.T0,
+    level="org",
+    description="本年度内结束的民主测评中，各题平均（五级量表和 0—10 分评价题折算为 0—100 分）不低于 60 分的答卷所占比例；不足匿名阈值不予显示。",
+)
+def democratic_rating(targets: list[int], period: Period) -> dict[int, object]:
+    """民主测评满意率 over every 民主测评 survey's waves closed in the period."""
+    return democratic_rating_for(targets, period, None)
 
 
 # Registers the recommendation duty's close handler (apps.ready imports this module at start-up).

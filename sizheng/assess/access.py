@@ -59,12 +59,17 @@ def may_edit_system(user, system: IndicatorSystem) -> bool:
 
 
 def visible_systems(user):
-    """Systems the user may read: editors all, other business roles the published/archived ones."""
+    """Systems the user may read: editors all, other business roles (not plain members) the
+    published/archived ones."""
     if is_committee(user):
         return IndicatorSystem.objects.all()
     scope = scope_of(user)
     q = Q(owner_org__isnull=False) & managed_org_q(user, "owner_org__")
-    if scope.everything or scope.org_paths or scope.unit_ids:
+    if (
+        scope.has_everything(*BUSINESS_ROLES)
+        or scope.paths(*BUSINESS_ROLES)
+        or any(scope.unit_ids.get(r) for r in BUSINESS_ROLES)
+    ):
         q |= ~Q(state=SystemState.DRAFT)
     return IndicatorSystem.objects.filter(q)
 

@@ -54,6 +54,7 @@ __all__ = [
     "entropy_weights",
     "fuzzy_evaluate",
     "fuzzy_grade",
+    "inconsistency_hint",
     "random_index",
     "sensitivity",
     "topsis",
@@ -1284,3 +1285,69 @@ def sensitivity(
         normalization=normalization,
         grade_edges=None if edges is None else _floats(edges),
     )
+
+
+# --- consistency hint (weighting forms) ------------------------------------------------
+
+
+def _scale_values(scale: tuple[float, float]) -> list[float]:
+    """Saaty's 1–9 values and their reciprocals inside ``scale`` (low, high), ascending."""
+    low, high = scale
+    values = {float(k) for k in range(1, 10)} | {1.0 / k for k in range(2, 10)}
+    return sorted(v for v in values if low - 1e-12 <= v <= high + 1e-12)
+
+
+def inconsistency_hint(
+    matrix: ArrayLike,
+    weights: ArrayLike,
+    *,
+    scale: tuple[float, float] = SAATY_SCALE,
+    cells: Iterable[tuple[int, int]] | None = None,
+) -> tuple[int, int, float, float] | None:
+    """The comparison that contributes most to a matrix's inconsistency, and a value to try instead.
+
+    The cell (i, j), i < j, maximising |ln(a_ij · w_j / w_i)| — how far the judgment is from the
+    ratio its own priorities imply — with ``current`` = a_ij and ``suggested`` = w_i / w_j snapped
+    (in log space) to the nearest value of the 1–9 scale or its reciprocal within ``scale``. When
+    the snapped value equals the current one, the suggestion moves one step of the scale towards
+    w_i / w_j (a cell already at the end of the scale gives way to the next-worst one), so
+    following a hint always changes the matrix. ``cells`` limits the search (e.g. to the judgments
+    an expert actually gave, not the completed ones). None for n ≤ 2, no candidate cell, or a
+    matrix whose judgments all equal their implied ratios.
+    """
+    a = _array(matrix, "matrix", "判断矩阵", 2)
+    w = _array(weights, "weights", "权重", 1)
+    n = a.shape[0]
+    if a.shape != (n, n) or w.shape != (n,):
+        raise MethodError("判断矩阵应为方阵，且权重个数应与其阶数相同。", field="matrix")
+    if n <= 2:
+        return None
+    if not (np.all(np.isfinite(a)) and np.all(a > 0) and np.all(np.isfinite(w)) and np.all(w > 0)):
+        raise MethodError("判断矩阵和权重都应为有限的正数。", field="matrix")
+    values = _scale_values(scale)
+    if not values:
+        raise MethodError("标度范围内没有任何 1–9 标度的值。", field="scale")
+    candidates = (
+        [(i, j) for i in range(n) for j in range(i + 1, n)]
+        if cells is None
+        else sorted({(min(i, j), max(i, j)) for i, j in cells if i != j})
+    )
+    ranked: list[tuple[float, int, int]] = []
+    for i, j in candidates:
+        if not (0 <= i < n and 0 <= j < n):
+            raise MethodError(f"比较位置第 {i + 1} 行第 {j + 1} 列超出判断矩阵的范围。", field="cells")
+        ranked.append((abs(math.log(a[i, j] * w[j] / w[i])), i, j))
+    # Largest deviation first; ties keep the reading order (row by row).
+    ranked.sort(key=lambda t: -t[0])
+    logs = [math.log(v) for v in values]
+    for deviation, i, j in ranked:
+        if deviation <= 1e-9:
+            break
+        current = float(a[i, j])
+        ratio = math.log(float(w[i] / w[j]))
+        k = min(range(len(values)), key=lambda m: abs(logs[m] - ratio))
+        if abs(logs[k] - math.log(current)) < 1e-9:
+            k = min(max(k + (1 if ratio > math.log(current) else -1), 0), len(values) - 1)
+        if abs(logs[k] - math.log(current)) >= 1e-9:
+            return i, j, current, float(values[k])
+    return None

@@ -9,8 +9,8 @@ class AssessConfig(AppConfig):
     def ready(self) -> None:
         import importlib
 
-        # Registers metrics, jobs, nav entries and the demo generator (each module optional while built).
-        for mod in ("metrics", "jobs", "demo", "nav"):
+        # Registers metrics, jobs, nav entries, the demo generator and the evidence access rule.
+        for mod in ("metrics", "jobs", "demo", "nav", "files"):
             try:
                 importlib.import_module(f"sizheng.assess.{mod}")
             except ModuleNotFoundError as exc:

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "sizheng.volunteer",
     "sizheng.library",
     "sizheng.assess",
+    "sizheng.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -150,6 +151,21 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache ------------------------------------------------------------------------
+# Per-process memory by default (one machine, a few workers: each computes its own copy of a cached
+# analysis or dashboard value). With several web processes or nodes set SIZHENG_CACHE=db (a table in
+# the shared database, created by `serve`/`createcachetable`) or a redis:// URL (needs the `redis`
+# package), so every process sees the same values. check-deploy warns about the default.
+_CACHE = os.environ.get("SIZHENG_CACHE", "").strip()
+if _CACHE == "db":
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "sizheng_cache"}
+    }
+elif _CACHE.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- background work -----------------------------------------------------------
 TASKS = {

@@ -7,7 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "平台核心"
 
     def ready(self) -> None:
-        from sizheng.core import calendar, jobs, nav  # noqa: F401  (registers jobs and the holiday-cache signals)
+        from sizheng.core import calendar, deploychecks, jobs, nav  # noqa: F401  (jobs, holiday-cache signals, deploy checks)
         from sizheng.core.models import Role
 
         nav.register("工作台", "core:home", order=0)

@@ -30,6 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, workers, demo_scale, **options):
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)  # only acts when SIZHENG_CACHE=db
         self.stdout.write("数据库已就绪。")
         if settings.DEMO:
             call_command("demo", if_empty=True, scale=demo_scale)

@@ -119,11 +119,13 @@ def _require_draft(system: IndicatorSystem) -> None:
 
 # --- validation of rules, bands and caps ---------------------------------------------------------
 
+# "unit" names what the value box of a linear or banded leaf holds when it is not a percentage
+# (e.g. 工作经费's 0/1/2 levels); the entry form shows it instead of "比率（%，0—100）".
 RULE_KEYS = {
     RuleKind.DIRECT: set(),
-    RuleKind.LINEAR: {"zero_at", "full_at"},
+    RuleKind.LINEAR: {"zero_at", "full_at", "unit"},
     RuleKind.DEDUCTION: {"per_event", "max_deduction"},
-    RuleKind.BANDS: {"bands"},
+    RuleKind.BANDS: {"bands", "unit"},
 }
 
 

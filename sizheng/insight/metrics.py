@@ -39,6 +39,7 @@ from sizheng.insight.models import (
     Wave,
     WaveState,
 )
+from sizheng.insight.survey_templates import DEMOCRATIC_OPTIONS
 from sizheng.org.models import Office, Org
 
 # One reason for "nobody answered" and "too few answered": telling them apart would say that
@@ -324,6 +325,22 @@ def negative_share(targets: list[int], period: Period) -> dict[int, object]:
 DEMOCRATIC_PASS = 60.0
 
 
+_GRADE_QUESTION = "grade"
+# The 民主测评 template's four grades on the 0–100 scale: a sheet whose mean is ≥ DEMOCRATIC_PASS
+# (60) counts as satisfied, so 好 and 较好 satisfy and 一般 and 差 do not — the usual 满意率
+# (好 + 较好 over all), also when a sheet mixes grades with Likert or rating items.
+_GRADE_SCORES = (100.0, 75.0, 50.0, 25.0)
+
+
+def _democratic_scaled(kind: str, value) -> float | None:
+    if kind != _GRADE_QUESTION:
+        return _scaled(kind, value)
+    from sizheng.insight.results import _index_of
+
+    i = _index_of(value, DEMOCRATIC_OPTIONS)
+    return None if i is None else _GRADE_SCORES[i]
+
+
 def democratic_rating_for(
     targets: list[int], period, survey_ids: Iterable[int] | None = None
 ) -> dict[int, object]:
@@ -343,10 +360,13 @@ def democratic_rating_for(
     rows = Question.objects.filter(
         scope,
         _closed_in(period, "survey__waves__"),
-        kind__in=[QuestionKind.LIKERT, QuestionKind.RATING],
-    ).values_list("survey__waves", "pk", "kind")
-    for wave_id, qid, kind in rows:
-        scored[wave_id][str(qid)] = kind
+        kind__in=[QuestionKind.LIKERT, QuestionKind.RATING, QuestionKind.SINGLE],
+    ).values_list("survey__waves", "pk", "kind", "options")
+    for wave_id, qid, kind, options in rows:
+        if kind != QuestionKind.SINGLE:
+            scored[wave_id][str(qid)] = kind
+        elif [str(o) for o in options or []] == DEMOCRATIC_OPTIONS:
+            scored[wave_id][str(qid)] = _GRADE_QUESTION  # the template's 好/较好/一般/差 items
     sheets: dict[str, list[bool]] = defaultdict(list)  # leaf → each sheet: satisfied or not
     if scored:
         for model in (AnonymousResponse, NamedResponse):
@@ -357,7 +377,7 @@ def democratic_rating_for(
                 values = [
                     v
                     for key, kind in scored[wave_id].items()
-                    if (v := _scaled(kind, answers.get(key))) is not None
+                    if (v := _democratic_scaled(kind, answers.get(key))) is not None
                 ]
                 if values:
                     sheets[group].append(sum(values) / len(values) >= DEMOCRATIC_PASS)

@@ -111,3 +111,29 @@ def test_it_runs_the_same_queries_for_1_and_12_targets(cast):
     answer(wave, g(cast.branch_a2), 6)
     many = [cast.committee_a.pk, cast.branch_a1.pk, *org_targets(10)]
     assert _queries([cast.branch_a1.pk]) == _queries(many) <= 6
+
+
+def test_the_templates_grade_questions_count_good_and_fairly_good_as_satisfied(cast):
+    """The 民主测评 template asks 好/较好/一般/差 as single choice (by index or label): 满意率 is the
+    share of sheets whose grades average 较好 or better; other single-choice questions are ignored."""
+    import json
+
+    from sizheng.insight.models import AnonymousResponse, Question, QuestionKind, Survey
+    from sizheng.insight.survey_templates import DEMOCRATIC_OPTIONS
+
+    survey = Survey.objects.create(title="民主测评", template=Template.DEMOCRATIC, owner_org=cast.committee_a,
+                                   state="published")  # fmt: skip
+    q1 = Question.objects.create(survey=survey, kind=QuestionKind.SINGLE, text="班子整体评价",
+                                 options=DEMOCRATIC_OPTIONS, order=1)  # fmt: skip
+    q2 = Question.objects.create(survey=survey, kind=QuestionKind.SINGLE, text="作风建设",
+                                 options=DEMOCRATIC_OPTIONS, order=2)  # fmt: skip
+    other = Question.objects.create(survey=survey, kind=QuestionKind.SINGLE, text="您的岗位",
+                                    options=["领导", "干部"], order=3)  # fmt: skip
+    wave = make_wave(survey, 1, date(2026, 6, 20), audience={g(cast.branch_a1): 12})
+    sheets = [(0, "较好")] * 3 + [(1, 1)] * 3 + [("一般", 2)] * 3 + [(3, "差")] * 3  # 好+较好, 较好, 一般, 差
+    AnonymousResponse.objects.bulk_create(
+        AnonymousResponse(wave=wave, group=g(cast.branch_a1),
+                          answers=json.dumps({str(q1.pk): a, str(q2.pk): b, str(other.pk): 0}, ensure_ascii=False))
+        for a, b in sheets
+    )  # fmt: skip
+    assert rating([cast.branch_a1])[cast.branch_a1.pk] == 50.0  # 6 of 12 sheets average ≥ 较好

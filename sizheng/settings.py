@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "sizheng.library",
     "sizheng.assess",
     "sizheng.dashboard",
+    "sizheng.notices",
 ]
 
 MIDDLEWARE = [
@@ -252,6 +253,9 @@ CONTENT_SECURITY_POLICY = {
 
 # --- uploads -------------------------------------------------------------------
 MEDIA_ROOT = Path(os.environ.get("SIZHENG_MEDIA_ROOT", VAR_DIR / "media"))
+# Set to nginx's internal location (e.g. "/_protected/") to let nginx send uploaded files after the
+# permission check (X-Accel-Redirect, docs/deploy.md); empty: the web worker streams them itself.
+MEDIA_ACCEL_REDIRECT = os.environ.get("SIZHENG_MEDIA_ACCEL_REDIRECT", "").strip()
 MEDIA_URL = "/_media-not-served/"  # no route serves it: files go through permission-checked views
 UPLOAD_MAX_BYTES = int(os.environ.get("SIZHENG_UPLOAD_MAX_MB", "20")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -22,5 +22,7 @@ urlpatterns = [
     path("volunteer/", include("sizheng.volunteer.urls")),
     path("library/", include("sizheng.library.urls")),
     path("assess/", include("sizheng.assess.urls")),
+    path("dashboard/", include("sizheng.dashboard.urls")),
+    path("notices/", include("sizheng.notices.urls")),
     path("api/v1/", api.urls),
 ]

@@ -79,6 +79,7 @@ APP_ROUTERS: list[tuple[str, str]] = [
     ("assess", "sizheng.assess.api.router"),
     ("assess", "sizheng.assess.api_rounds.router"),  # /assess/rounds/...
     ("dashboard", "sizheng.dashboard.api.router"),
+    ("notices", "sizheng.notices.api.router"),
 ]
 
 RouterSpec = tuple[str, "str | Router"]

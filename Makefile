@@ -51,4 +51,9 @@ bench: $(VENV)/.stamp-bench
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) staticfiles test-artifacts
+	rm -rf $(VENV) staticfiles test-artifacts dist
+
+## make bundle: the offline install bundle for intranets, dist/sizheng-bundle-<version>.tar.gz (docs/deploy.md).
+.PHONY: bundle
+bundle: setup
+	$(PY) scripts/bundle.py --out dist

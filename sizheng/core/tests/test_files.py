@@ -95,3 +95,21 @@ def test_it_accepts_utf8_text_and_rejects_binary_named_txt():
         files.store_upload(
             SimpleUploadedFile("x.txt", b"\x00\x01\x02\xff"), actor=None, owner_kind="t", owner_id=1
         )
+
+
+def test_behind_nginx_the_download_is_an_accel_redirect_after_the_check(cast, settings, tmp_path):
+    """With SIZHENG_MEDIA_ACCEL_REDIRECT the view checks and audits, then hands the path to nginx."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from sizheng.core.files import file_response, store_upload
+    from sizheng.core.models import AuditEvent
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.MEDIA_ACCEL_REDIRECT = "/_protected/"
+    upload = SimpleUploadedFile("说明.txt", "会议通知".encode(), content_type="text/plain")
+    stored = store_upload(upload, actor=cast.committee_admin, owner_kind="test", owner_id=None)
+    assert (tmp_path / stored.path).stat().st_mode & 0o777 == 0o640
+    response = file_response(cast.committee_admin, stored.uid)
+    assert response["X-Accel-Redirect"] == f"/_protected/{stored.path}"
+    assert "attachment" in response["Content-Disposition"] and response.content == b""
+    assert AuditEvent.objects.filter(action="file_download").count() == 1

@@ -662,10 +662,13 @@ def _run_round(assessment, *, gongwei, cards, managers, assessor_of, clock, days
     rounds.lock(assessment, actor=gongwei, version=assessment.version)
     rounds.compute(assessment, actor=gongwei)
     rounds.publish(assessment, actor=gongwei, version=assessment.version)
+    computed_at = clock.at(days["published"] - timedelta(days=5))
+    record = {**assessment.record, "computed_at": computed_at.isoformat()}  # the record says the same day
     Assessment.objects.filter(pk=assessment.pk).update(
         created_at=clock.at(days["created"]),
-        computed_at=clock.at(days["published"] - timedelta(days=5)),
+        computed_at=computed_at,
         published_at=clock.at(days["published"]),
+        record=record,
     )
     assessment.refresh_from_db()
 

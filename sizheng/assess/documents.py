@@ -97,7 +97,11 @@ def feedback_docx(target: Target) -> bytes:
             ],
             col_widths_mm=[70, 26, 30, 30],
         )  # fmt: skip
-    compared = [("较好", r) for r in d["strongest"]] + [("较弱", r) for r in d["weakest"]]
+    # Against the round's average: a unit above average everywhere has no "较弱" indicators, only
+    # relatively weaker ones (and the reverse for a unit below average everywhere).
+    compared = [("较好" if r["diff"] > 0 else "相对较好", r) for r in d["strongest"]] + [
+        ("较弱" if r["diff"] < 0 else "相对较弱", r) for r in d["weakest"]
+    ]
     if compared:
         doc.paragraph("与平均得分相比，你单位表现较好和较弱的指标如下（得分按满分 100 折算）。")
         doc.table(
@@ -107,7 +111,7 @@ def feedback_docx(target: Target) -> bytes:
                  _signed(r["diff"])]
                 for kind, r in compared
             ],
-            col_widths_mm=[18, 62, 26, 26, 24],
+            col_widths_mm=[22, 58, 26, 26, 24],
         )  # fmt: skip
     if d["missing"]:
         doc.paragraph(
@@ -127,7 +131,7 @@ def feedback_docx(target: Target) -> bytes:
         doc.table(
             ["序号", "整改事项", "指标得分", "完成时限"],
             [[i, r["duty"].title, _n(r["score"], 1), r["duty"].due_on] for i, r in enumerate(d["duties"], 1)],
-            col_widths_mm=[14, 82, 26, 34],
+            col_widths_mm=[14, 78, 24, 40],
         )
     elif d["below"]:
         doc.paragraph(
@@ -153,7 +157,7 @@ def feedback_docx(target: Target) -> bytes:
         doc.table(
             ["序号", "整改事项", "状态", "销号日期"],
             [[i, p["duty"].title, p["state_label"], p["closed_on"]] for i, p in enumerate(d["previous"], 1)],
-            col_widths_mm=[14, 82, 26, 34],
+            col_widths_mm=[14, 76, 26, 40],
         )
     else:
         doc.paragraph("上一轮同类考核没有向你单位下发整改事项。")

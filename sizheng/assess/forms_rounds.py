@@ -269,7 +269,9 @@ class EntriesForm(StyledForm):
                     bounds = {"min_value": 0, "max_value": 100}
                 field = forms.FloatField(label=label, required=False, **bounds)
                 field.widget.attrs["step"] = "any"
-                initial = None if entry is None else entry.value
+                initial = None if entry is None or entry.value is None else entry.value
+                if initial is not None and float(initial).is_integer():
+                    initial = int(initial)  # “4”, not “4.0”, in the box
             field.initial = initial
             self.fields[f"v_{ind.pk}"] = field
             self.fields[f"n_{ind.pk}"] = forms.CharField(

@@ -198,6 +198,11 @@ class ParentField(forms.ModelChoiceField):
         return f"{obj.code} {obj.name}"
 
 
+def _plain(value):
+    """A whole float as an int for the form ("4", not "4.0"); weights keep their digits."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def bands_rule_text(rule: dict) -> str:
     return "\n".join(
         f"{'其余' if b.get('min') is None else systems.num(b['min'])} {systems.num(b.get('score'))}"
@@ -256,12 +261,16 @@ class IndicatorForm(StyledForm):
     def __init__(self, *args, system: IndicatorSystem, indicator: Indicator | None = None, **kwargs):
         initial = kwargs.setdefault("initial", {})
         initial.setdefault("version", system.version)
+        self._unit = None
         if indicator is not None:
             rule = indicator.rule or {}
-            initial.update({f: getattr(indicator, f) for f in systems.INDICATOR_FIELDS if f != "rule"})
+            self._unit = rule.get("unit")  # kept on save: the form has no field for it
             initial.update(
-                parent=indicator.parent_id, zero_at=rule.get("zero_at"), full_at=rule.get("full_at"),
-                per_event=rule.get("per_event"), max_deduction=rule.get("max_deduction"),
+                {f: _plain(getattr(indicator, f)) for f in systems.INDICATOR_FIELDS if f != "rule"}
+            )
+            initial.update(
+                parent=indicator.parent_id, zero_at=_plain(rule.get("zero_at")), full_at=_plain(rule.get("full_at")),
+                per_event=_plain(rule.get("per_event")), max_deduction=_plain(rule.get("max_deduction")),
                 bands=bands_rule_text(rule),
             )  # fmt: skip
         super().__init__(*args, **kwargs)
@@ -292,6 +301,8 @@ class IndicatorForm(StyledForm):
                     rule = {"bands": parse_score_bands(data.get("bands") or "")}
                 except forms.ValidationError as exc:
                     self.add_error("bands", exc)
+        if self._unit and rule_kind in (RuleKind.LINEAR, RuleKind.BANDS) and kind == IndicatorKind.SCORED:
+            rule["unit"] = self._unit
         data["rule"] = rule
         if data.get("weight") is None:
             data["weight"] = 0.0

@@ -449,6 +449,16 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _metric_label(name: str) -> str:
+    """A metric's Chinese name with its code, e.g. "责任事项按时完成率（duties.on_time_rate）"."""
+    from sizheng.core import metrics
+
+    try:
+        return f"{metrics.get(name).label}（{name}）"
+    except LookupError:
+        return str(name)
+
+
 def record_rows(assessment: Assessment) -> list[dict]:
     """The methods and parameters the computation recorded, as (label, text) rows for a page.
 
@@ -472,7 +482,12 @@ def record_rows(assessment: Assessment) -> list[dict]:
             text = str(MissingPolicy(value).label) if value in MissingPolicy.values else _fmt(value)
         elif key == "self_share" and isinstance(value, int | float):
             text = f"自评 {value * 100:g}%，考核组评分 {(1 - value) * 100:g}%（两者合成的指标）"
-        elif key in ("missing", "metrics") and isinstance(value, dict):
+        elif key == "metrics" and isinstance(value, dict):
+            text = "；".join(
+                f"{k}：{_metric_label(v)}"
+                for k, v in sorted(value.items(), key=lambda kv: natural_code(kv[0]))
+            )
+        elif key == "missing" and isinstance(value, dict):
             text = "；".join(
                 f"{k}：{v}" for k, v in sorted(value.items(), key=lambda kv: natural_code(kv[0]))
             )

@@ -18,6 +18,7 @@ rectification duties at publication ``assess.results``.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -137,6 +138,21 @@ def rate_unit(indicator: Indicator) -> str:
     return str((indicator.rule or {}).get("unit") or "%")
 
 
+def short_unit(indicator: Indicator) -> str:
+    """The unit without its explanation, for numbers in sentences: “档：2 足额、1 不足、0 没有” → “档”."""
+    unit = rate_unit(indicator)
+    return re.split(r"[：:（(]", unit, maxsplit=1)[0].strip() or unit
+
+
+def _with_unit(indicator: Indicator, x, *, before_text: bool = False) -> str:
+    """“92.5%” for a percentage, “2 档” for another unit; ``before_text`` adds the space a
+    percentage needs before the Chinese text that follows (“达到 90% 得满分”, “达到 2 档得满分”)."""
+    unit = short_unit(indicator)
+    if unit == "%":
+        return f"{_num(x)}%" + (" " if before_text else "")
+    return f"{_num(x)} {unit}"
+
+
 def value_label(indicator: Indicator) -> str:
     """The label of the value box, naming its unit."""
     kind = input_kind(indicator)
@@ -147,6 +163,8 @@ def value_label(indicator: Indicator) -> str:
     if kind == "rate":
         unit = rate_unit(indicator)
         return "比率（%，0—100）" if unit == "%" else f"取值（{unit}）"
+    if indicator.kind == IndicatorKind.BONUS:
+        return f"加分（0—{_num(indicator.max_score)} 分）"
     return f"得分（0—{_num(indicator.max_score)} 分）"
 
 
@@ -163,23 +181,24 @@ def rule_text(indicator: Indicator) -> str:
     kind = indicator.rule_kind
     if kind == RuleKind.LINEAR:
         zero, full = rule.get("zero_at"), rule.get("full_at")
-        unit = rate_unit(indicator)
+        z, f = _with_unit(indicator, zero, before_text=True), _with_unit(indicator, full, before_text=True)
         if zero is not None and full is not None and float(zero) > float(full):
-            return f"取值不高于 {_num(full)}{unit} 得满分，不低于 {_num(zero)}{unit} 得 0 分，之间按比例折算（越低越好）。"
-        return f"取值达到 {_num(full)}{unit} 得满分，不高于 {_num(zero)}{unit} 得 0 分，之间按比例折算。"
+            return f"取值不高于 {f}得满分，不低于 {z}得 0 分，之间按比例折算（越低越好）。"
+        return f"取值达到 {f}得满分，不高于 {z}得 0 分，之间按比例折算。"
     if kind == RuleKind.DEDUCTION:
         text = f"满分 {_num(indicator.max_score)} 分，每发生一次扣 {_num(rule.get('per_event', 1))} 分"
         if rule.get("max_deduction") is not None:
             text += f"，最多扣 {_num(rule['max_deduction'])} 分"
         return text + "，扣完为止。"
     if kind == RuleKind.BANDS:
-        unit = rate_unit(indicator)
         parts = []
         for band in rule.get("bands", []):
             if band.get("min") is None:
                 parts.append(f"其余得满分的 {_num(band.get('score'))}%")
             else:
-                parts.append(f"达到 {_num(band['min'])}{unit} 得满分的 {_num(band.get('score'))}%")
+                parts.append(
+                    f"达到 {_with_unit(indicator, band['min'], before_text=True)}得满分的 {_num(band.get('score'))}%"
+                )
         return "；".join(parts) + "。" if parts else "按分档计分。"
     return f"由评分人在 0—{_num(indicator.max_score)} 分之间直接打分。"
 
@@ -194,8 +213,9 @@ def display_value(indicator: Indicator, value) -> str:
     if kind == "count":
         return f"{_num(value)} {'项' if indicator.kind == IndicatorKind.BONUS else '次'}"
     if kind == "rate":
-        unit = rate_unit(indicator)
-        return f"{_num(round(value, 2))}{unit}" if unit == "%" else f"{_num(round(value, 2))} {unit}"
+        return _with_unit(indicator, round(value, 2))
+    if indicator.kind == IndicatorKind.BONUS:
+        return f"加 {_num(round(value, 2))} 分"
     return f"{_num(round(value, 2))} 分"
 
 

@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from sizheng.assess import access, rounds
+from sizheng.assess import access, results, rounds
 from sizheng.assess.forms_rounds import (
     AssignForm,
     ConfirmForm,
@@ -40,9 +40,9 @@ from sizheng.assess.models import (
 )
 from sizheng.core import formflow
 from sizheng.core.apitools import Conflict
-from sizheng.core.models import User
+from sizheng.core.models import Role, User
 from sizheng.core.paging import paginate
-from sizheng.org.access import managed_org_q, managed_orgs, require
+from sizheng.org.access import managed_org_q, managed_orgs, require, scope_of
 
 STATE_BADGES = {
     RoundState.DRAFT: "bg-secondary-lt",
@@ -509,7 +509,13 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
             .order_by("-assessment__period_end", "assessment_id", "org__path")
         )
     n_score, n_self = assignments.count(), own.count()
-    tab = request.GET.get("tab") or ("self" if n_self and not n_score else "score")
+    # The scoring tab is for assessors (and whoever holds assignments); a unit's secretary sees
+    # only its self-assessments.
+    is_assessor = bool(n_score) or scope_of(user).has_everything(Role.ASSESSOR)
+    default = "score" if is_assessor and (n_score or not n_self) else "self"
+    tab = request.GET.get("tab") or default
+    if tab == "score" and not is_assessor:
+        tab = "self"
     if tab == "self":
         page = paginate(request, own)
         prog = rounds.progress(list(page.object_list), side=Entry.Side.SELF)
@@ -534,6 +540,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
         "n_self": n_self,
         "show_all": show_all,
         "is_committee": access.is_committee(user),
+        "is_assessor": is_assessor,
     }
     return render(request, "assess/rounds/my_tasks.html", ctx)
 
@@ -606,6 +613,8 @@ def target_hub(request: HttpRequest, pk: int) -> HttpResponse:
         "rows": rows,
         "result_url": _url("assess:result", target.pk) if access.sees_results(user, assessment) else "",
         "n_assessors": target.assessors.count(),
+        # The same org's rectification duties of the previous round (what "问题整改" is scored on).
+        "previous": results.previous_rectification(target) if sees_self or manager or assigned else [],
     }
     return render(request, "assess/rounds/target.html", ctx)
 
@@ -699,12 +708,22 @@ def _entries_page(request: HttpRequest, target: Target, side: str) -> HttpRespon
             row["display"] = rounds.display_value(ind, entry.value if entry else None)
             own = row.get("self_entry")
             row["self_display"] = rounds.display_value(ind, own.value) if own else "未填写"
+    # The rows with errors, listed at the top with links: on a long form the field may be far below.
+    problems = [
+        {"item": row["item"], "message": message}
+        for group in groups
+        for row in group["rows"]
+        for key in ("value", "note", "files")
+        if row.get(key) is not None
+        for message in row[key].errors
+    ]
     ctx = {
         "target": target,
         "assessment": assessment,
         "side": side,
         "form": form,
         "groups": groups,
+        "problems": problems,
         "submit_errors": submit_errors,
         "editable": editable,
         "submitted_at": submitted_at,

@@ -51,7 +51,7 @@ def test_feedback_report(ac, small_system):
     ]
     assert compared[0] == ["类别", "指标", "本单位得分", "平均得分", "差值"]
     assert [row[:2] for row in compared[1:]] == [["较好", "1.1 责任清单完成"], ["较好", "2.1 满意率"],
-                                                 ["较弱", "1.2 组织生活"], ["较弱", "2.2 违纪事项"]]  # fmt: skip
+                                                 ["较弱", "1.2 组织生活"], ["相对较弱", "2.2 违纪事项"]]  # fmt: skip
     assert compared[3][2:] == ["50.0", "78.3", "-28.3"]
     assert duties[1][1] == "整改：组织生活" and "年" in duties[1][3]  # the due date, in Chinese
     assert "“2025年度测试考核”向你单位下发整改事项 1 项，已销号 1 项。" in body

@@ -414,6 +414,12 @@ def test_words_for_rules_and_values(ac, small_system):
     assert rounds.value_label(ind(S, "2.2")) == "发生次数（次）"
     assert rounds.value_label(ind(S, "2.1")) == "比率（%，0—100）"
     assert rounds.display_value(ind(S, "V1"), 1) == "是（发生了）"
+    # A banded leaf with its own unit (工作经费's levels): the short unit in sentences and values.
+    levels = ind(S, "2.1")
+    levels.rule = {**levels.rule, "unit": "档：2 足额、1 不足、0 没有"}
+    assert rounds.value_label(levels) == "取值（档：2 足额、1 不足、0 没有）"
+    assert "达到 90 档得满分的 100%" in rounds.rule_text(levels)
+    assert rounds.display_value(levels, 2) == "2 档"
     sides = rounds.items_by_side(S)
     assert [i.code for i in sides["self"]] == ["2.1"]
     assert [i.code for i in sides["assessor"]] == ["1.2", "2.1", "2.2", "B1", "V1"]

@@ -248,6 +248,8 @@ def test_my_tasks_for_an_assessor_and_a_unit_manager(client, ac, small_system):
     assert (
         "本单位自评（1）" in html and "已填 0 / 1 项" in html and "填写自评" in html and "2026-12-20" in html
     )
+    assert "考核组评分（" not in html  # a unit's secretary has no scoring tab
+    assert "考核组评分（" not in client.get(reverse("assess:my_tasks") + "?tab=score").content.decode()
     client.force_login(ac.leader)
     html = client.get(reverse("assess:my_tasks")).content.decode()
     assert "没有" in html and "市财政局机关委员会" not in html

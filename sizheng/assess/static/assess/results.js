@@ -33,8 +33,14 @@
     sensEl.style.height = Math.max(200, 30 * units.length + 70) + "px";
     var names = units.map(function (u) { return u.name; });
     var pad = 0.35;
+    // Room for the longest unit name (ECharts estimates label widths from a sample of the rows,
+    // so long names were cut off at the left edge); at most 40 % of the chart, longer names end in "…".
+    var measure = document.createElement("canvas").getContext("2d");
+    measure.font = "12px sans-serif";
+    var longest = names.reduce(function (w, n) { return Math.max(w, measure.measureText(n).width); }, 0);
+    var labelWidth = Math.ceil(Math.min(longest, sensEl.clientWidth * 0.4)) + 4;
     draw(sensEl, {
-      grid: { left: 8, right: 24, top: 36, bottom: 32, containLabel: true },
+      grid: { left: labelWidth + 16, right: 24, top: 36, bottom: 32, containLabel: false },
       legend: { top: 0, data: ["名次区间", "正式名次"] },
       tooltip: {
         trigger: "item",
@@ -45,8 +51,10 @@
           return text;
         }
       },
-      xAxis: { type: "value", name: "名次（1 为第一名）", nameLocation: "middle", nameGap: 28, min: 0, max: Math.max(data.total, 1) + 1, minInterval: 1 },
-      yAxis: { type: "category", data: names, inverse: true },
+      xAxis: { type: "value", name: "名次（1 为第一名）", nameLocation: "middle", nameGap: 28, min: 0, max: Math.max(data.total, 1) + 1,
+               minInterval: 1, axisLabel: { showMaxLabel: false } },
+      yAxis: { type: "category", data: names, inverse: true,
+               axisLabel: { width: labelWidth, overflow: "truncate", ellipsis: "…" } },
       series: [
         // An invisible bar up to the best rank, then the visible range stacked on it.
         { type: "bar", stack: "range", silent: true, itemStyle: { color: "transparent" },

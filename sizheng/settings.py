@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "sizheng.assess",
     "sizheng.dashboard",
     "sizheng.notices",
+    "sizheng.search",
 ]
 
 MIDDLEWARE = [

@@ -24,5 +24,6 @@ urlpatterns = [
     path("assess/", include("sizheng.assess.urls")),
     path("dashboard/", include("sizheng.dashboard.urls")),
     path("notices/", include("sizheng.notices.urls")),
+    path("search/", include("sizheng.search.urls")),
     path("api/v1/", api.urls),
 ]

@@ -80,6 +80,7 @@ APP_ROUTERS: list[tuple[str, str]] = [
     ("assess", "sizheng.assess.api_rounds.router"),  # /assess/rounds/...
     ("dashboard", "sizheng.dashboard.api.router"),
     ("notices", "sizheng.notices.api.router"),
+    ("search", "sizheng.search.api.router"),
 ]
 
 RouterSpec = tuple[str, "str | Router"]

@@ -43,21 +43,56 @@ def items_for(user) -> list[dict]:
     return out
 
 
-def menu_for(user) -> list[dict]:
-    """The menu: ungrouped entries as links, grouped ones as one drop-down per group (first-seen order).
+# The top bar holds a few sections; each app's group is a block inside one of them (headed by the
+# group's name when the section holds more than one). Twelve-plus groups side by side wrapped into
+# one-character columns at 1366 px; grouping by the work loop keeps the bar on one line.
+SECTIONS = {
+    "通知公告": "责任落实",
+    "责任清单": "责任落实",
+    "组织生活": "组织生活与学习",
+    "理论学习": "组织生活与学习",
+    "学习资料": "组织生活与学习",
+    "谈心谈话": "谈心与关爱",
+    "关爱帮扶": "谈心与关爱",
+    "心理关怀": "谈心与关爱",
+    "思想动态": "研判与测评",
+    "测评考核": "研判与测评",
+    "组织人员": "组织与保障",
+    "队伍建设": "组织与保障",
+    "经费保障": "组织与保障",
+    "志愿与文明": "组织与保障",
+}
 
-    A group with a single visible entry is shown as a plain link.
-    """
+#: A section with this many entries or more opens as two columns.
+WIDE_MENU = 9
+
+
+def menu_for(user) -> list[dict]:
+    """The menu: ungrouped entries as links, each section as one drop-down (first-seen order) made of
+    its groups' blocks. A section with a single visible entry is shown as a plain link."""
     menu: list[dict] = []
-    groups: dict[str, dict] = {}
+    sections: dict[str, dict] = {}
     for item in items_for(user):
-        if not item["group"]:
+        group = item["group"]
+        if not group:
             menu.append(item)
             continue
-        group = groups.get(item["group"])
-        if group is None:
-            group = groups[item["group"]] = {"label": item["group"], "children": [], "names": []}
-            menu.append(group)
-        group["children"].append(item)
-        group["names"].append(item["name"])
-    return [g["children"][0] if "children" in g and len(g["children"]) == 1 else g for g in menu]
+        label = SECTIONS.get(group, group)
+        section = sections.get(label)
+        if section is None:
+            section = sections[label] = {"label": label, "children": [], "names": [], "blocks": []}
+            menu.append(section)
+        if not section["blocks"] or section["blocks"][-1]["label"] != group:
+            blocks = [b for b in section["blocks"] if b["label"] == group]
+            if blocks:
+                blocks[0]["children"].append(item)
+            else:
+                section["blocks"].append({"label": group, "children": [item]})
+        else:
+            section["blocks"][-1]["children"].append(item)
+        section["children"].append(item)
+        section["names"].append(item["name"])
+    for section in sections.values():
+        section["headed"] = len(section["blocks"]) > 1
+        section["wide"] = len(section["children"]) >= WIDE_MENU
+    return [s["children"][0] if "blocks" in s and len(s["children"]) == 1 else s for s in menu]

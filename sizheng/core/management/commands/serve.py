@@ -18,6 +18,8 @@ from django.core.management.base import BaseCommand
 from sizheng.core import demo
 
 
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s'
+
 class Command(BaseCommand):
     help = "一条命令启动平台：迁移数据库、首次生成演示数据、收集静态文件，然后启动网站、任务进程和调度器。"
 
@@ -49,6 +51,10 @@ class Command(BaseCommand):
                 str(workers),
                 "--access-logfile",
                 "-",
+                # The path without the query string: searches and list filters (?q=…) may hold names
+                # or an ID number, which have no place in an access log.
+                "--access-logformat",
+                ACCESS_LOG_FORMAT,
                 "--graceful-timeout",
                 "5",
                 "--no-control-socket",  # nothing written to the home directory

@@ -1,12 +1,13 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from sizheng.core import views
+from sizheng.core import views, views_health
 
 app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", views_health.healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url="/static/core/favicon.svg", permanent=True)),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.logout_view, name="logout"),

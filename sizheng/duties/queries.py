@@ -93,6 +93,11 @@ def is_committee(user) -> bool:
     return scope_of(user).has_everything(Role.COMMITTEE_ADMIN, Role.LEADER)
 
 
+def may_assign(user) -> bool:
+    """Whether :func:`assigning_orgs` is non-empty, without a query (grants are loaded per request)."""
+    return bool(admin_org_ids(user)) or user.has_role(Role.COMMITTEE_ADMIN)
+
+
 def assigning_orgs(user) -> list[Org]:
     """Orgs on whose behalf the user assigns duties: their own admin orgs, and the root for gongwei."""
     q = Q(pk__in=admin_org_ids(user))

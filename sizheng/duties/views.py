@@ -71,8 +71,8 @@ def board(request: HttpRequest, org_pk: int | None = None) -> HttpResponse:
     form = forms.BoardFilterForm(request.GET or None, user=user, fixed_org=org)
     f = form.filters()
     filtered = queries.filter_board(Duty.objects.visible_to(user), f, today)
-    page = paginate(request, queries.sort_board(filtered, f.sort).for_board())
     counts = queries.board_counts(filtered, today)
+    page = paginate(request, queries.sort_board(filtered, f.sort).for_board(), count=counts["total"])
     rollup: list[dict[str, Any]] = []
     if org is not None:
         rollup = queries.org_rollup(filtered, today, parent=org)
@@ -97,7 +97,7 @@ def board(request: HttpRequest, org_pk: int | None = None) -> HttpResponse:
         "counts": counts,
         "rollup": rollup,
         "export_url": f"{reverse('duties:export')}?{export_params}",
-        "can_assign": bool(queries.assigning_orgs(user)),
+        "can_assign": queries.may_assign(user),
         "badges": queries.WARNING_BADGES,
         "state_badges": queries.STATE_BADGES,
         "warning_labels": WARNING_LABELS,

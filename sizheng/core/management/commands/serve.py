@@ -17,8 +17,8 @@ from django.core.management.base import BaseCommand
 
 from sizheng.core import demo
 
-
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s'
+
 
 class Command(BaseCommand):
     help = "一条命令启动平台：迁移数据库、首次生成演示数据、收集静态文件，然后启动网站、任务进程和调度器。"

@@ -18,4 +18,6 @@ class StudyConfig(AppConfig):
         files.register_access("study_paper", may_read_paper)
 
         staff = [Role.COMMITTEE_ADMIN, Role.SECRETARY, Role.ORG_ADMIN]
-        nav.register("理论学习", "study:mine", roles=[*staff, Role.LEADER, Role.MEMBER], order=45, group="理论学习")
+        nav.register(
+            "理论学习", "study:mine", roles=[*staff, Role.LEADER, Role.MEMBER], order=45, group="理论学习"
+        )

@@ -11,7 +11,7 @@ value either (T3 is refused for the dashboard; leaders use ``Consumer.LEADER``).
 
 Assessment results are per round, not per period and target, so they are no registry metric (a
 metric would also offer itself to the assessment engine as an indicator, scoring rounds on rounds):
-:func:`assess_rounds` reads the latest published round and its system's earlier rounds (three
+:func:`assess_rounds` reads the latest published round and the earlier rounds of its system (any version or year) (three
 queries, cached the same way).
 """
 
@@ -151,7 +151,8 @@ def assess_rounds() -> dict | None:
     bands = [b["grade"] for b in (latest.system.grade_bands or [])]
     grades = bands + [g for g in counts if g not in bands]
     rounds = list(
-        Assessment.objects.filter(system_id=latest.system_id, state=RoundState.PUBLISHED)
+        # Every version and year of the same system (a new year's version is a new row).
+        Assessment.objects.filter(system__name=latest.system.name, state=RoundState.PUBLISHED)
         .annotate(mean=Avg("targets__total"))
         .order_by("-period_end", "-pk")
         .values("pk", "title", "period_end", "mean")[:ROUNDS_IN_TREND]

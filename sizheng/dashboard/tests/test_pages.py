@@ -316,10 +316,15 @@ def test_the_assess_card_shows_the_latest_round_and_the_trend(client, cast):
         date(2025, 12, 31),
         [(cast.committee_a, 70, "一般"), (cast.general_b, 80, "较好")],
     )
+    from sizheng.assess.models import IndicatorSystem
+
+    next_year = IndicatorSystem.objects.create(name=first.system.name, year=2026, number=1, state="published")
+    other = IndicatorSystem.objects.create(name="基层党组织分类定级", year=2025, state="published")
+    publish_round(cast, "2025年度分类定级", date(2025, 12, 31), [(cast.branch_c, 95, "好")], system=other)
     latest = publish_round(
         cast, "2026年上半年测评", date(2026, 6, 30),
         [(cast.committee_a, 91, "好"), (cast.general_b, 85, "较好"), (cast.branch_c, 55, "较差")],
-        system=first.system,
+        system=next_year,  # the next year's version of the same system: one trend
     )  # fmt: skip
     client.force_login(cast.committee_admin)
     response = client.get(card_url("assess", "all"))

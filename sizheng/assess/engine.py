@@ -410,7 +410,7 @@ def compute_round(assessment: Assessment, *, actor, samples: int = 1000, seed: i
     replaced. Audited as ``assess_compute`` with counts only."""
     with transaction.atomic():
         current = (
-            Assessment.objects.select_for_update()
+            Assessment.objects.select_for_update(of=("self",))
             .select_related("system", "weight_set")
             .get(pk=assessment.pk)
         )

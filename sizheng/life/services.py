@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from sizheng.core import audit, calendar
@@ -35,11 +35,13 @@ def expected_attendees(org: Org, kind: str):
     if org.kind == Org.Kind.LEADING_GROUP or kind in LEADERSHIP_KINDS:
         return Person.objects.current().filter(unit__in=org.units.all(), is_leader=True)
     if kind == MeetingKind.COMMITTEE_MEETING:
-        return (
-            Person.objects.filter(org_roles__org=org, org_roles__starts_on__lte=today)
-            .exclude(org_roles__ends_on__lt=today)
-            .distinct()
-        )
+        # One filter() so every condition applies to the same OrgRole row: an exclude() across the
+        # relation dropped anyone with *some* ended term, e.g. a re-elected secretary's previous one.
+        return Person.objects.filter(
+            Q(org_roles__ends_on__isnull=True) | Q(org_roles__ends_on__gte=today),
+            org_roles__org=org,
+            org_roles__starts_on__lte=today,
+        ).distinct()
     return Person.objects.current().party_members().filter(org__path__startswith=org.path)
 
 

@@ -306,3 +306,21 @@ def test_it_shows_absence_reasons_only_to_the_orgs_managers_and_the_person(clien
     for user in (cast.secretary_a, cast.org_admin):
         client.force_login(user)
         assert "家中老人住院陪护" in client.get(url).content.decode()
+
+
+def test_a_reelected_secretary_is_expected_at_the_committee_meeting(cast):
+    """An ended earlier term must not hide a current one (found by the e2e secretary journey)."""
+    from datetime import date
+
+    from sizheng.life.models import MeetingKind
+    from sizheng.life.services import expected_attendees
+    from sizheng.org.models import OrgRole
+
+    me = cast.person(cast.secretary_a)
+    OrgRole.objects.create(org=cast.branch_a1, person=me, title=OrgRole.Title.SECRETARY,
+                           starts_on=date(2021, 6, 1), ends_on=date(2024, 5, 31))  # fmt: skip
+    former = cast.person(cast.member)
+    OrgRole.objects.create(org=cast.branch_a1, person=former, title=OrgRole.Title.PARTY_AFFAIRS,
+                           starts_on=date(2021, 6, 1), ends_on=date(2024, 5, 31))  # fmt: skip
+    expected = set(expected_attendees(cast.branch_a1, MeetingKind.COMMITTEE_MEETING))
+    assert me in expected and former not in expected

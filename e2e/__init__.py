@@ -1,0 +1,1 @@
+"""End-to-end journeys, one per role (see README.md)."""

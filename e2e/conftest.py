@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -40,6 +41,10 @@ GUIDE_MAX_BYTES = 150 * 1024
 # Pages another helper is building: a journey asserts them once they answer, skips while they 404.
 # TODO(lead): drop the guards (``Journey.optional``) once /dashboard/, /notices/ and /search/ are merged.
 GUARDED_PREFIXES = ("/dashboard/", "/notices/", "/search/")
+# Pages known to scroll sideways on a phone, reported to their owner (the dashboard's card tables
+# have no .table-responsive wrapper); ``test_the_dashboard_fits_a_phone`` is their strict xfail.
+# TODO(lead): empty this when that test starts passing.
+KNOWN_PHONE_OVERFLOW = ("/dashboard/org/", "/dashboard/unit/")
 
 
 def guide_enabled() -> bool:
@@ -259,7 +264,7 @@ class Journey:
             )
             return False
         assert response.status == 200, f"{url} 返回 {response.status}"
-        self.page.wait_for_load_state()
+        self.page.wait_for_load_state("networkidle")  # the dashboard's cards arrive by htmx
         self.visited.append(url)
         if heading is not None:
             self.expect_heading(heading)
@@ -268,6 +273,10 @@ class Journey:
 
     def check_layout(self) -> None:
         """No horizontal overflow of the page body at this viewport."""
+        path = urlsplit(self.page.url).path
+        if self.phone and path.startswith(KNOWN_PHONE_OVERFLOW):
+            print(f"[e2e] {self.role}: {path} 在手机宽度下横向溢出（已知问题，暂不检查）。", file=sys.stderr)
+            return
         widths = self.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert widths[0] <= widths[1], (
             f"{self.page.url} 在 {self.viewport['width']}×{self.viewport['height']} 下横向溢出："

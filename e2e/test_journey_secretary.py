@@ -101,3 +101,16 @@ def test_a_reelected_secretary_is_expected_at_the_committee_meeting(demo):
 
     me = demo.person("shuji_a")
     assert me in expected_attendees(me.org, MeetingKind.COMMITTEE_MEETING)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="驾驶舱卡片中的表格没有 .table-responsive 包裹，在 390 px 宽的手机上页面横向溢出（已报告，修复后删除此"
+    "标记并清空 conftest.KNOWN_PHONE_OVERFLOW）",
+)
+def test_the_dashboard_fits_a_phone(demo, login_as, page):
+    page.set_viewport_size(PHONE)
+    login_as("shuji_a", next_url="/dashboard/")
+    page.wait_for_load_state("networkidle")
+    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= inner, f"{page.url}：页面宽 {width}px，窗口宽 {inner}px"

@@ -37,10 +37,9 @@ TAB_STOPS_JS = """
 }
 """
 
-# Fields known to lack a label, reported to their app's owner: the meeting form's attendance
-# selects (name="att_<person>"); the person's name beside them is a <div>, not a <label for>.
-# TODO(lead): empty this once life/templates/life/meeting_form.html labels them.
-KNOWN_UNLABELLED = ("att_",)
+# Fields allowed to lack a label: none (the meeting form's attendance selects are labelled with the
+# person's name).
+KNOWN_UNLABELLED: tuple[str, ...] = ()
 
 UNLABELLED_JS = """
 (root) => Array.from(root.querySelectorAll(

@@ -55,7 +55,7 @@ class Scope:
 
 
 def scope_of(user) -> Scope:
-    """The user's scope (two small queries, cached on the user object for the request)."""
+    """The user's scope (at most two small queries, cached on the user object for the request)."""
     cached = getattr(user, "_sz_scope", None)
     if cached is not None:
         return cached
@@ -77,7 +77,16 @@ def scope_of(user) -> Scope:
                 scope.backup_paths.setdefault(g.role, []).append(paths[g.scope_id])
         elif g.scope_kind == RoleGrant.ScopeKind.UNIT and g.scope_id is not None:
             scope.unit_ids.setdefault(g.role, []).append(g.scope_id)
-    person = Person.objects.filter(user=user).values("pk", "org_id", "unit_id").first()
+    if hasattr(user, "_sz_person_id"):  # loaded by org.backends.PersonAwareBackend: no query
+        person = None
+        if user._sz_person_id is not None:
+            person = {
+                "pk": user._sz_person_id,
+                "org_id": user._sz_person_org_id,
+                "unit_id": user._sz_person_unit_id,
+            }
+    else:
+        person = Person.objects.filter(user=user).values("pk", "org_id", "unit_id").first()
     if person:
         scope.person_id, scope.own_org_id, scope.own_unit_id = (
             person["pk"],

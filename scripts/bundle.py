@@ -5,8 +5,9 @@ platform without any network:
 
 * ``wheels/``: the project's own wheel (templates, static files and ``static/vendor`` inside it),
   a wheel of every runtime dependency pinned to the versions installed in ``.venv`` (the versions
-  the test suite ran against), a pip wheel to bootstrap the virtual environment with, and
-  ``constraints.txt`` with those pins;
+  the test suite ran against), those of the extras in ``BUNDLED_EXTRAS`` too (``s3``: uploads on
+  MinIO, which intranets run; installed on demand with ``pip install 'sizheng[s3]'``), a pip wheel to
+  bootstrap the virtual environment with, and ``constraints.txt`` with those pins;
 * ``fonts/``: Noto Sans CJK (SIL Open Font License 1.1) with its licence, taken from the build
   machine's Debian package ``fonts-noto-cjk``. Word reports embed charts drawn by matplotlib on the
   *server*, and Chinese labels need a CJK font there; a bare intranet server has none (the browser
@@ -55,6 +56,10 @@ DEFAULT_GLIBC = (2, 28)
 # The one target platform (ARCHITECTURE §6; the issue: "CPython 3.11 on x86_64 Linux").
 TARGET_PYTHON = (3, 11)
 TARGET_MACHINE = "x86_64"
+# Optional extras whose wheels ride along, so an intranet can switch them on without a network:
+# ``s3`` (django-storages, boto3: uploads on MinIO, docs/deploy.md §6.1; about 17 MB of wheels, botocore
+# most of it).
+BUNDLED_EXTRAS = ("s3",)
 
 # Never copied into the source tree the wheel is built from (the build writes build/ and
 # *.egg-info next to the sources, so it must not run in the shared checkout).
@@ -144,10 +149,16 @@ def check_platform() -> None:
 
 
 def project_meta() -> tuple[str, str, list[str]]:
-    """(name, version, runtime requirements) from pyproject.toml."""
+    """(name, version, runtime requirements with those of ``BUNDLED_EXTRAS``) from pyproject.toml."""
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
     project = data["project"]
-    return project["name"], project["version"], list(project.get("dependencies", []))
+    extras = project.get("optional-dependencies", {})
+    missing = [e for e in BUNDLED_EXTRAS if e not in extras]
+    if missing:
+        raise BundleError(f"pyproject.toml 中没有可选依赖组 {'、'.join(missing)}（BUNDLED_EXTRAS）。")
+    requirements = list(project.get("dependencies", []))
+    requirements += [r for e in BUNDLED_EXTRAS for r in extras[e]]
+    return project["name"], project["version"], requirements
 
 
 def runtime_pins(requirements: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -226,6 +237,7 @@ def check_project_wheel(wheel: Path, src: Path) -> None:
 
 def fetch_dependency_wheels(project_wheel: Path, wheels: Path, constraints: Path, pip_version: str) -> None:
     """Wheels for the whole runtime closure (sdist-only packages such as jieba are built here)."""
+    extras = f"[{','.join(BUNDLED_EXTRAS)}]" if BUNDLED_EXTRAS else ""
     run(
         [
             sys.executable,
@@ -238,7 +250,8 @@ def fetch_dependency_wheels(project_wheel: Path, wheels: Path, constraints: Path
             str(wheels),
             "--constraint",
             str(constraints),
-            str(project_wheel),
+            # The project with its bundled extras, from the wheel just built (a PEP 508 direct reference).
+            f"sizheng{extras} @ {project_wheel.resolve().as_uri()}",
             f"pip=={pip_version}",
         ]
     )
@@ -396,7 +409,8 @@ README = """\
 
 内容
 ----
-wheels/              平台 sizheng {version} 及其全部运行依赖（{wheel_count} 个 wheel），constraints.txt 为锁定版本
+wheels/              平台 sizheng {version} 及其全部运行依赖（{wheel_count} 个 wheel），constraints.txt 为锁定版本；
+                     另含上传文件放在 MinIO 等对象存储时所需的 django-storages、boto3（默认不安装，见下）
 fonts/               {font_line}
 install_offline.sh   创建虚拟环境并离线安装
 docs/deploy.md       部署说明（单机、多机、PostgreSQL、gunicorn、systemd、nginx、密钥、升级、备份、监控）
@@ -414,6 +428,9 @@ SHA256SUMS           校验和：sha256sum -c SHA256SUMS
    首次安装时自动生成三个密钥（secret、index、data），已有的密钥和配置文件绝不覆盖。
    请立即把密钥目录离线保存两份：丢失数据密钥，加密数据无法恢复；密钥绝不放进备份。
 3. 编辑 /etc/sizheng/sizheng.env：至少 SIZHENG_ALLOWED_HOSTS；PostgreSQL 时设置 DATABASE_URL。
+   上传文件放在 MinIO（S3 兼容对象存储）时，先从本包离线安装对象存储支持，再按 docs/deploy.md 第 6.1 节设置：
+             sudo /opt/sizheng/venv/bin/python -m pip install --no-index --find-links wheels \\
+                  --constraint wheels/constraints.txt 'sizheng[s3]=={version}'
 4. 初始化：  /opt/sizheng/bin/sizheng 即带本安装配置的 python -m sizheng（root 运行时切换为用户 sizheng）
              /opt/sizheng/bin/sizheng migrate
              /opt/sizheng/bin/sizheng createcachetable

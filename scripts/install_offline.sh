@@ -135,7 +135,7 @@ if ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
 	"$VENV/bin/python" "${pip_wheels[0]}/pip" install --quiet --no-index --find-links "$WHEELS" "${pip_wheels[0]}"
 fi
 "$VENV/bin/python" -m pip install --quiet --no-index --find-links "$WHEELS" \
-	--constraint "$WHEELS/constraints.txt" "sizheng==$VERSION"
+	--constraint "$WHEELS/constraints.txt" "sizheng[s3]==$VERSION"  # [s3]: MinIO support, upgraded with the rest
 "$VENV/bin/python" -m pip check >/dev/null || die "依赖检查失败：$VENV/bin/python -m pip check"
 say "已安装：$("$VENV/bin/python" -m pip show sizheng 2>/dev/null | sed -n 's/^Version: /sizheng /p')"
 
@@ -198,8 +198,8 @@ SIZHENG_ALLOWED_HOSTS=sizheng.example.gov.cn
 #SIZHENG_EMAIL_FROM=sizheng@example.gov.cn
 # 网站工作进程数（见 docs/deploy.md 第 4 节的公式）：
 SIZHENG_WEB_WORKERS=3
-# 进程之间共享的缓存（数据库表，migrate 后运行一次 createcachetable）：
-SIZHENG_CACHE=db
+# 缓存：不设置时为本机文件缓存（$SIZHENG_VAR_DIR/cache，本机所有进程共享）；多台机器时设为 db：
+#SIZHENG_CACHE=db
 EOF
 	)
 	if ((SYSTEM)); then

@@ -155,10 +155,11 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache ------------------------------------------------------------------------
-# Per-process memory by default (one machine, a few workers: each computes its own copy of a cached
-# analysis or dashboard value). With several web processes or nodes set SIZHENG_CACHE=db (a table in
+# Unset: files under VAR_DIR/cache (FileBasedCache), shared by every process of the machine (web
+# workers, task worker, scheduler) at no SQL query, so the dashboard values the warming job computes
+# reach every web worker. Tests keep per-process memory. Several machines: SIZHENG_CACHE=db (a table in
 # the shared database, created by `serve`/`createcachetable`) or a redis:// URL (needs the `redis`
-# package), so every process sees the same values. check-deploy warns about the default.
+# package). SIZHENG_CACHE=locmem: per process (one process only). check-deploy reports the choice.
 _CACHE = os.environ.get("SIZHENG_CACHE", "").strip()
 if _CACHE == "db":
     CACHES = {
@@ -166,8 +167,23 @@ if _CACHE == "db":
     }
 elif _CACHE.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE}}
-else:
+elif _CACHE == "locmem" or (TESTING and not _CACHE):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif _CACHE in ("", "file"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            # Expired files stay until read or culled; at this many a random third goes. Every write
+            # lists the directory (about 4 ms at 2,000 files), so keep it modest: it is ample for the
+            # dashboard's values, the analysis results, the lexicon and the API throttle counters.
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
+else:
+    raise ImproperlyConfigured(
+        f"SIZHENG_CACHE 的值“{_CACHE}”无法识别：请不设置（本机文件缓存），或设为 file、db、locmem、redis://…。"
+    )
 
 # --- background work -----------------------------------------------------------
 TASKS = {
@@ -214,6 +230,12 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SIZHENG_SESSION_IDLE_MINUTES", "30")) * 60
 SESSION_COOKIE_AGE = 12 * 3600
+# Sessions are written to the database and, when the cache is shared by every process and costs no SQL
+# (the file cache, Redis), read from it: one query fewer on every signed-in page. Never with the
+# per-process memory cache (a logout in one worker would not reach another worker's copy) nor with
+# the database cache (no gain).
+if CACHES["default"]["BACKEND"].endswith(("FileBasedCache", "RedisCache")):
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
@@ -289,11 +311,39 @@ LOCALE_PATHS = [BASE_DIR / "sizheng" / "locale"]
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "sizheng" / "static"]  # vendored front-end assets (static/vendor/)
 STATIC_ROOT = Path(os.environ.get("SIZHENG_STATIC_ROOT", VAR_DIR / "static"))
+# Uploaded files (sizheng.core.storage): the filesystem under MEDIA_ROOT by default (no "location" option,
+# so the storage follows MEDIA_ROOT); SIZHENG_MEDIA_STORAGE=s3 puts them on an S3-compatible store such as
+# MinIO for several web machines (docs/deploy.md §6.1; check-deploy says what is missing).
+MEDIA_STORAGE = os.environ.get("SIZHENG_MEDIA_STORAGE", "").strip().lower() or "file"
+if MEDIA_STORAGE not in {"file", "s3"}:
+    raise ImproperlyConfigured(
+        "SIZHENG_MEDIA_STORAGE 只能是 file（本机或共享文件系统）或 s3（MinIO 等对象存储）。"
+    )
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT},
-    },
+    "default": (
+        {"BACKEND": "sizheng.core.storage.MediaStorage"}
+        if MEDIA_STORAGE == "file"
+        else {
+            # django-storages and boto3 come with `pip install 'sizheng[s3]'`; imported only when used.
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "endpoint_url": os.environ.get("SIZHENG_S3_ENDPOINT_URL", "").strip() or None,
+                "bucket_name": os.environ.get("SIZHENG_S3_BUCKET", "").strip(),
+                # Secrets as the keys are read: the variable, or a file named by NAME_FILE.
+                "access_key": keys.read_env_or_file("SIZHENG_S3_ACCESS_KEY"),
+                "secret_key": keys.read_env_or_file("SIZHENG_S3_SECRET_KEY"),
+                "region_name": os.environ.get("SIZHENG_S3_REGION", "").strip() or "us-east-1",
+                "addressing_style": "path",  # MinIO: the bucket in the path, no wildcard DNS name
+                "signature_version": "s3v4",
+                "default_acl": None,  # objects inherit the bucket's policy, which stays private
+                "querystring_auth": True,  # never an unsigned URL (downloads go through the platform anyway)
+                "querystring_expire": 300,
+                "file_overwrite": False,
+                "max_memory_size": 5 * 1024 * 1024,  # a download larger than this is buffered on disk
+                "verify": os.environ.get("SIZHENG_S3_CA_BUNDLE", "").strip() or None,  # the intranet CA
+            },
+        }
+    ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -3,7 +3,9 @@
 Archive ``sizheng-backup-<UTC time>.tar.gz`` (mode 0600, in a 0700 directory)::
 
     database.sqlite3 | database.pgdump   SQLite online-backup copy (journal_mode=DELETE) or pg_dump -Fc
-    media/<path>                          every regular file under the local MEDIA_ROOT
+    media/<path>                          every regular file under the local MEDIA_ROOT (none when the
+                                          uploads are on object storage: the manifest names the bucket
+                                          and says in Chinese to back it up with ``mc mirror``)
     manifest.json                         written last: it holds the checksums of everything before it
 
 The manifest records when and by which version the backup was made, the migration state, the database
@@ -406,10 +408,35 @@ def key_warnings(recorded: dict) -> list[str]:
 
 def local_media_root() -> Path | None:
     """MEDIA_ROOT when uploads are on the local (or a shared) filesystem; None for object storage."""
-    default = settings.STORAGES.get("default", {})
-    if default.get("BACKEND", "").rsplit(".", 1)[-1] != "FileSystemStorage":
+    from django.core.files.storage import FileSystemStorage
+
+    from sizheng.core.storage import configured_backend
+
+    backend = configured_backend()
+    if backend is None or not issubclass(backend, FileSystemStorage):
         return None
+    default = settings.STORAGES.get("default", {})
     return Path(default.get("OPTIONS", {}).get("location") or settings.MEDIA_ROOT)
+
+
+def external_media() -> dict:
+    """Where the uploads are when they are not on a filesystem (the manifest's record), with the Chinese note
+    a backup without them carries: the bucket must be backed up by the object store's own tools."""
+    default = settings.STORAGES.get("default", {})
+    options = default.get("OPTIONS", {})
+    backend = default.get("BACKEND", "")
+    if backend.startswith("storages.backends.s3"):
+        bucket, endpoint = options.get("bucket_name") or "", options.get("endpoint_url") or ""
+        where = "S3 兼容对象存储" + (f" {endpoint} " if endpoint else "") + f"的存储桶 {bucket}"
+        record = {"backend": backend, "endpoint": endpoint, "bucket": bucket}
+    else:
+        where = f"存储后端 {backend}"
+        record = {"backend": backend}
+    note = (
+        f"上传文件存放在{where}中，本备份不含上传文件；请用 MinIO 客户端另行备份该存储桶"
+        "（如 mc mirror --overwrite <别名>/<存储桶> /srv/backup/sizheng-media，见 docs/deploy.md 第 12 节）。"
+    )
+    return {**record, "note": note}
 
 
 def _inside(path: Path, roots: Iterable[Path]) -> bool:
@@ -556,6 +583,8 @@ def create_backup(
                 manifest["media"] = {
                     "stored": "local" if media_root is not None else "external",
                     "files": media,
+                    # Object storage: which bucket holds the uploads and how to back it up, in Chinese.
+                    **({} if media_root is not None else external_media()),
                 }
                 data = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
                 info = tarfile.TarInfo(MANIFEST)
@@ -881,11 +910,20 @@ def restore_backup(
             _pg_restore(settings_dict, staged_db)
         media_files = manifest["media"].get("files", {})
         protected = _protected(settings_dict, [staging, archive])
+        backed_up_media = manifest["media"].get("stored", "local") == "local"
         if media_root is None:
             if media_files:
                 report.warnings.append(
-                    "当前上传文件存放在对象存储中，本命令没有恢复备份中的上传文件；请从 media/ 目录手动上传到对象存储。"
+                    "当前上传文件存放在对象存储中，本命令没有恢复备份中的上传文件；请解开备份文件，"
+                    "用 mc mirror media/ <别名>/<存储桶> 把 media/ 目录上传到存储桶。"
                 )
+        elif not backed_up_media:
+            # A backup made on object storage holds no uploads: the local directory is left as it is
+            # (restoring "nothing" must not delete every file in it).
+            report.warnings.append(
+                "备份时上传文件存放在对象存储中，备份不含上传文件；本机的上传文件目录保持原样，"
+                "请用 mc mirror 从存储桶的备份取回上传文件。"
+            )
         else:
             log(f"正在恢复上传文件（{len(media_files)} 个）……")
             report.media_removed = _media_restore(staging / MEDIA_DIR, media_root, media_files, protected)
@@ -897,7 +935,7 @@ def restore_backup(
         report.warnings.append(
             f"数据库中有 {len(extra)} 张备份中没有的表（如 {extra[0]}），可能来自更新的迁移；它们保持原样。"
         )
-    if media_root is not None:
+    if media_root is not None and backed_up_media:
         report.mismatches += compare_media(media_files, media_digests(media_root, settings_dict))
     logger.info("restore from %s: %d mismatches", archive.name, len(report.mismatches))
     return report

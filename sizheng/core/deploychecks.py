@@ -318,19 +318,41 @@ def check_hsts() -> Finding:
 
 
 def check_cache() -> Finding:
-    """A shared cache when several processes serve the site."""
-    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    """A cache shared by every process: the web workers, the task worker (which warms the dashboard)
+    and the scheduler. Unset SIZHENG_CACHE means files under VAR_DIR/cache: shared on one machine."""
+    default = settings.CACHES.get("default", {})
+    backend = default.get("BACKEND", "")
+    name = backend.rsplit(".", 1)[-1]
     workers = _workers()
-    if backend.endswith("LocMemCache") and workers > 1:
+    if backend.endswith("LocMemCache"):
         return Finding(
             12,
             "缓存",
             WARNING,
-            f"使用进程内缓存（LocMemCache），而网站有 {workers} 个工作进程：驾驶舱卡片缓存和接口限流计数在进程之间不共享。",
-            "多进程或多台机器部署时，请配置共享缓存（如 django.core.cache.backends.db.DatabaseCache，"
-            "并运行 `python -m sizheng createcachetable`；或 Redis）。",
+            f"使用进程内缓存（LocMemCache）：网站的 {workers} 个工作进程和任务进程各有一份，任务进程预热的驾驶舱数据、"
+            "修改后的情感词表和接口限流计数在进程之间不共享。",
+            "请不设置 SIZHENG_CACHE（本机文件缓存，所有进程共享）；多台机器部署时设为 db（并运行 "
+            "`python -m sizheng createcachetable`）或 Redis。",
         )
-    return Finding(12, "缓存", OK, f"{backend.rsplit('.', 1)[-1]}（{workers} 个网站工作进程）。")
+    if backend.endswith("FileBasedCache"):
+        location = _abs(default.get("LOCATION", ""))
+        existing = next((p for p in (location, *location.parents) if p.exists()), None)
+        if existing is None or not os.access(existing, os.W_OK | os.X_OK):
+            return Finding(
+                12,
+                "缓存",
+                WARNING,
+                f"文件缓存目录 {location} 不可写，缓存和驾驶舱预热将不起作用。",
+                "请让运行网站的系统用户对该目录（默认 $SIZHENG_VAR_DIR/cache）有写权限。",
+            )
+        return Finding(
+            12,
+            "缓存",
+            OK,
+            f"FileBasedCache（{location}）：本机的 {workers} 个网站工作进程、任务进程和调度器共享；"
+            "多台网站机器时请改为 SIZHENG_CACHE=db 或 Redis。",
+        )
+    return Finding(12, "缓存", OK, f"{name}（{workers} 个网站工作进程），所有进程和机器共享。")
 
 
 def check_database() -> Finding:
@@ -348,11 +370,165 @@ def check_database() -> Finding:
     )
 
 
+# Where each S3 option comes from (settings.py's STORAGES block), to name what is missing.
+S3_REQUIRED = {
+    "endpoint_url": "SIZHENG_S3_ENDPOINT_URL",
+    "bucket_name": "SIZHENG_S3_BUCKET",
+    "access_key": "SIZHENG_S3_ACCESS_KEY",
+    "secret_key": "SIZHENG_S3_SECRET_KEY",
+}
+S3_TIMEOUT = 5  # seconds: check-deploy must not hang on an unreachable endpoint
+
+
+def _anonymous_statements(policy: str) -> bool:
+    """Whether a bucket policy (JSON) allows anything to everyone (``mc anonymous set`` writes such a policy)."""
+    import json
+
+    try:
+        statements = json.loads(policy).get("Statement", [])
+    except (ValueError, AttributeError):
+        return False
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if not isinstance(statement, dict):
+            continue
+        principal = statement.get("Principal")
+        aws = principal.get("AWS") if isinstance(principal, dict) else principal
+        if statement.get("Effect") == "Allow" and (aws == "*" or (isinstance(aws, list) and "*" in aws)):
+            return True
+    return False
+
+
+def _s3_probe(options: dict) -> str | None:
+    """Reach the bucket with the configured credentials; a Chinese problem, or None when it is there and private."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=options["endpoint_url"],
+        aws_access_key_id=options["access_key"],
+        aws_secret_access_key=options["secret_key"],
+        region_name=options.get("region_name") or "us-east-1",
+        verify=options.get("verify"),
+        config=Config(
+            signature_version=options.get("signature_version") or "s3v4",
+            s3={"addressing_style": options.get("addressing_style") or "path"},
+            connect_timeout=S3_TIMEOUT,
+            read_timeout=S3_TIMEOUT,
+            retries={"max_attempts": 1, "mode": "standard"},
+        ),
+    )
+    bucket = options["bucket_name"]
+    try:
+        client.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 404:
+            return f"存储桶 {bucket} 不存在（请先用 mc mb 创建）。"
+        if status == 403:
+            return f"访问密钥无权访问存储桶 {bucket}，或访问密钥、秘密密钥不对。"
+        return f"访问存储桶 {bucket} 出错：{exc}。"
+    except BotoCoreError as exc:
+        return f"无法连接对象存储 {options['endpoint_url']}：{exc}。"
+    try:
+        policy = client.get_bucket_policy(Bucket=bucket)["Policy"]
+    except (ClientError, BotoCoreError):
+        return (
+            None  # no policy (NoSuchBucketPolicy) is private; a policy we may not read is not ours to judge
+        )
+    if _anonymous_statements(policy):
+        return f"存储桶 {bucket} 的访问策略允许匿名访问，附件可能不经权限检查就被下载（请执行 mc anonymous set none）。"
+    return None
+
+
+def _check_s3(options: dict) -> Finding:
+    """The S3 settings are complete, private and reachable (SIZHENG_MEDIA_STORAGE=s3)."""
+    title = "上传文件存储"
+    missing = [env for option, env in S3_REQUIRED.items() if not options.get(option)]
+    if missing:
+        return Finding(
+            14,
+            title,
+            ERROR,
+            f"选择了对象存储（SIZHENG_MEDIA_STORAGE=s3），但没有设置 {'、'.join(missing)}，上传和下载都会失败。",
+            "请在 /etc/sizheng/sizheng.env 中设置它们（访问密钥也可用 SIZHENG_S3_ACCESS_KEY_FILE、"
+            "SIZHENG_S3_SECRET_KEY_FILE 指向 0600 的文件），见 docs/deploy.md 第 6.1 节。",
+        )
+    errors = []
+    if options.get("default_acl") not in (None, "private"):
+        errors.append(f"新上传的对象会被设为 {options['default_acl']}，附件可能被公开访问")
+    if not options.get("querystring_auth", True):
+        errors.append("querystring_auth 已关闭，存储生成的地址不带签名")
+    if options.get("file_overwrite", True):
+        errors.append("file_overwrite 已开启，同名文件会被覆盖")
+    if errors:
+        return Finding(
+            14,
+            title,
+            ERROR,
+            "对象存储的设置不安全：" + "；".join(errors) + "。",
+            "请恢复 settings.py 中 STORAGES 的默认取值（default_acl=None、querystring_auth=True、file_overwrite=False）。",
+        )
+    problem = _s3_probe(options)
+    if problem:
+        return Finding(
+            14, title, ERROR, problem, "请检查 SIZHENG_S3_* 设置和 MinIO，见 docs/deploy.md 第 6.1 节。"
+        )
+    where = f"S3 兼容对象存储 {options['endpoint_url']} 的存储桶 {options['bucket_name']}"
+    warnings: list[tuple[str, str]] = []
+    if settings.MEDIA_ACCEL_REDIRECT:
+        warnings.append((
+            "设置了 SIZHENG_MEDIA_ACCEL_REDIRECT，但 nginx 读不到对象存储中的附件，它不起作用，下载由网站工作进程转发",
+            "请删除 SIZHENG_MEDIA_ACCEL_REDIRECT。",
+        ))  # fmt: skip
+    host = options["endpoint_url"].split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+    if options["endpoint_url"].startswith("http://") and host not in {"127.0.0.1", "localhost", "::1"}:
+        warnings.append((
+            "对象存储地址不是 HTTPS，附件原文在网络上明文传输",
+            "请为 MinIO 配置 TLS 证书，用 https:// 地址（内网 CA 的证书用 SIZHENG_S3_CA_BUNDLE 指定）。",
+        ))  # fmt: skip
+    if warnings:
+        return Finding(
+            14,
+            title,
+            WARNING,
+            f"上传文件存放在{where}；" + "；".join(m for m, _ in warnings) + "。",
+            "".join(h for _, h in warnings),
+        )
+    return Finding(14, title, OK, f"上传文件存放在{where}，可以访问，且没有匿名访问策略。")
+
+
 def check_media_root() -> Finding:
-    """The upload directory is writable and never under the static files."""
+    """Uploads: a writable directory outside the static files, or a complete, private, reachable S3 bucket."""
+    from django.core.files.storage import FileSystemStorage
+
+    from sizheng.core.storage import configured_backend, is_s3_backend
+
     default = settings.STORAGES.get("default", {})
-    if default.get("BACKEND", "").rsplit(".", 1)[-1] != "FileSystemStorage":
-        return Finding(14, "上传文件目录", OK, f"上传文件存放在 {default.get('BACKEND')}。")
+    backend = configured_backend()
+    if backend is None:
+        s3 = str(default.get("BACKEND", "")).startswith("storages.")
+        return Finding(
+            14,
+            "上传文件存储",
+            ERROR,
+            f"无法导入上传文件的存储后端 {default.get('BACKEND')}。",
+            "对象存储需要 django-storages 和 boto3：请执行 pip install 'sizheng[s3]'（离线安装包已带这些 wheel，"
+            "见 docs/deploy.md 第 6.1 节）。"
+            if s3
+            else "请检查 settings.STORAGES。",
+        )
+    if is_s3_backend(backend):
+        return _check_s3(default.get("OPTIONS", {}))
+    if not issubclass(backend, FileSystemStorage):
+        return Finding(
+            14,
+            "上传文件存储",
+            WARNING,
+            f"上传文件存放在 {default.get('BACKEND')}：平台只支持文件系统和 S3 兼容对象存储。",
+            "请删除 SIZHENG_MEDIA_STORAGE，或设为 s3，见 docs/deploy.md 第 6 节。",
+        )
     media = _abs(default.get("OPTIONS", {}).get("location") or settings.MEDIA_ROOT)
     static_dirs = [_abs(settings.STATIC_ROOT), *(_abs(d) for d in getattr(settings, "STATICFILES_DIRS", []))]
     for static in static_dirs:

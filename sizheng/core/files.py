@@ -1,5 +1,6 @@
-"""Uploads: size and type limits checked by content, stored outside the static root,
-served only through a permission-checked view.
+"""Uploads: size and type limits checked by content, kept in the media storage (the filesystem outside
+the static root, or an S3-compatible store such as MinIO: ``sizheng.core.storage``), served only through
+a permission-checked view. Nothing here reads a ``MEDIA_ROOT`` path: every byte goes through the storage.
 
 An app that attaches files registers who may read them for its owner kind:
 ``register_access("duty", lambda user, owner_id: ...)``. Files of an unregistered kind are
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from sizheng.core import audit
 from sizheng.core.models import StoredFile
+from sizheng.core.storage import is_local, media_storage
 
 # Allowed kinds: extension → the MIME types content sniffing may report for it.
 ALLOWED: dict[str, tuple[str, ...]] = {
@@ -98,35 +100,34 @@ def validate_upload(upload, *, allowed: tuple[str, ...] | None = None) -> tuple[
 def store_upload(
     upload, *, actor, owner_kind: str, owner_id: int | None, allowed: tuple[str, ...] | None = None
 ) -> StoredFile:
-    """Validate and keep an uploaded file; writes the audit row."""
+    """Validate and keep an uploaded file in the media storage; writes the audit row."""
     ext, content_type = validate_upload(upload, allowed=allowed)
     uid = uuid.uuid4()
-    rel = Path(timezone.localdate().strftime("%Y/%m")) / f"{uid.hex}.{ext}"
-    dest = Path(settings.MEDIA_ROOT) / rel
-    dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    with open(dest, "xb") as out:
-        for chunk in upload.chunks():
-            digest.update(chunk)
-            out.write(chunk)
-    # 0640 when nginx (in the service group) reads uploads through X-Accel-Redirect, else owner only.
-    dest.chmod(0o640 if settings.MEDIA_ACCEL_REDIRECT else 0o600)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    display_name, size = Path(upload.name).name[:255], upload.size
+    storage = media_storage()
+    # The storage may change the name (never on a fresh uuid); the row keeps the one it returns. On the
+    # filesystem the file gets 0640 when nginx sends downloads (X-Accel-Redirect), else 0600 (MediaStorage).
+    name = storage.save(f"{timezone.localdate():%Y/%m}/{uid.hex}.{ext}", upload)
     try:
         with transaction.atomic():
             stored = StoredFile.objects.create(
                 uid=uid,
-                name=Path(upload.name).name[:255],
+                name=display_name,
                 content_type=content_type,
-                size=upload.size,
+                size=size,
                 sha256=digest.hexdigest(),
-                path=str(rel),
+                path=name,
                 owner_kind=owner_kind,
                 owner_id=owner_id,
                 uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
             audit.record(actor, "file_upload", stored, {"owner_kind": owner_kind, "owner_id": owner_id})
     except Exception:
-        dest.unlink(missing_ok=True)
+        storage.delete(name)
         raise
     return stored
 
@@ -147,22 +148,31 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
-def file_response(user, uid, *, request=None) -> FileResponse:
-    """Serve a stored file to a user who may read it; 404 otherwise (existence never leaks)."""
+def file_response(user, uid, *, request=None) -> HttpResponse:
+    """Serve a stored file to a user who may read it; 404 otherwise (existence never leaks).
+
+    On the filesystem with ``MEDIA_ACCEL_REDIRECT`` nginx sends the bytes; otherwise (always on object
+    storage) the worker streams them from the storage, so the check and the audit stay here either way.
+    """
     stored = StoredFile.objects.filter(uid=uid).first()
     if stored is None or not may_read(user, stored):
         raise Http404("未找到该文件。")
-    path = Path(settings.MEDIA_ROOT) / stored.path
-    if not path.is_file():
-        raise Http404("文件已不存在。")
-    audit.record(user, "file_download", stored, request=request)
-    if settings.MEDIA_ACCEL_REDIRECT:
+    storage = media_storage()
+    if settings.MEDIA_ACCEL_REDIRECT and is_local(storage):
+        if not storage.exists(stored.path):
+            raise Http404("文件已不存在。")
+        audit.record(user, "file_download", stored, request=request)
         # nginx serves the bytes from its internal location (docs/deploy.md); the check and the audit
         # row above stay here, so a worker is not tied up by a large download.
         response = HttpResponse(content_type=stored.content_type)
         response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT.rstrip("/") + "/" + quote(stored.path)
     else:
-        response = FileResponse(open(path, "rb"), content_type=stored.content_type)  # noqa: SIM115
+        try:
+            fh = storage.open(stored.path, "rb")
+        except (FileNotFoundError, IsADirectoryError):
+            raise Http404("文件已不存在。") from None
+        audit.record(user, "file_download", stored, request=request)
+        response = FileResponse(fh, content_type=stored.content_type)
     response["Content-Disposition"] = content_disposition(stored.name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -34,7 +34,7 @@ def _demo_file(name: str, var_dir: Path) -> Path:
     return var_dir / "keys" / f"{name.lower()}.key"
 
 
-def _read_env_or_file(name: str) -> str | None:
+def read_env_or_file(name: str) -> str | None:
     value = os.environ.get(name, "").strip()
     if value:
         return value
@@ -58,7 +58,7 @@ def _demo_value(name: str, var_dir: Path, make) -> str:
 
 def load(name: str, var_dir: Path, *, demo: bool) -> str:
     """A single secret: the environment (or ``NAME_FILE``), else a generated demo key."""
-    value = _read_env_or_file(name)
+    value = read_env_or_file(name)
     if value is None:
         if not demo:
             raise ImproperlyConfigured(
@@ -99,7 +99,7 @@ def parse_keyring(value: str) -> dict[str, bytes]:
 
 def load_keyring(name: str, var_dir: Path, *, demo: bool) -> dict[str, bytes]:
     """The data-encryption keyring (current key first), from the environment or the demo file."""
-    value = _read_env_or_file(name)
+    value = read_env_or_file(name)
     if value is None:
         if not demo:
             raise ImproperlyConfigured(

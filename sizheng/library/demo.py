@@ -11,7 +11,7 @@ years of articles, and materials used on study plans, study sessions and 党课.
   (published before they were attached, with an audience that includes the target's org).
 
 No audio or video in the demo (a real recording would be large). History is written with bulk inserts,
-not through ``services``: no audit rows and no notifications. Files go to ``MEDIA_ROOT`` like uploads.
+not through ``services``: no audit rows and no notifications. Files go to the media storage like uploads.
 Deterministic from the generator's stream; skipped when the library already has materials.
 """
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
 from sizheng.core.demo import generator
 
@@ -204,11 +203,12 @@ def _day_between(rng, start: date, end: date) -> date:
 @generator("library.collection", order=380, label="学习资料库：资料、思政专栏、资料使用")
 def demo_library(ctx) -> None:  # noqa: C901 (one pass, in order)
     """The library, two columns and attachments (skipped when materials already exist)."""
-    from django.conf import settings
+    from django.core.files.base import ContentFile
     from django.db import transaction
     from django.utils import timezone
 
     from sizheng.core.models import StoredFile, User
+    from sizheng.core.storage import media_storage
     from sizheng.library.models import (
         MATERIAL_OWNER_KIND,
         Attachment,
@@ -353,21 +353,18 @@ def demo_library(ctx) -> None:  # noqa: C901 (one pass, in order)
         )  # fmt: skip
         stored: list[StoredFile] = []
         owners: list[Material] = []
-        media = Path(settings.MEDIA_ROOT)
+        storage = media_storage()
         for m, payload in zip(materials, payloads, strict=True):
             if payload is None:
                 continue
             ext, content = payload
             uid = uuid.UUID(int=rng.getrandbits(128), version=4)
-            rel = Path(m.created_at.astimezone(tz).strftime("%Y/%m")) / f"{uid.hex}.{ext}"
-            dest = media / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(content)
-            dest.chmod(0o600)
+            # Through the media storage like an upload (the filesystem with the uploads' file mode, or MinIO).
+            rel = storage.save(f"{m.created_at.astimezone(tz):%Y/%m}/{uid.hex}.{ext}", ContentFile(content))
             stored.append(StoredFile(
                 uid=uid, name=f"{m.title}.{ext}"[:255], size=len(content),
                 content_type="application/pdf" if ext == "pdf" else "text/plain",
-                sha256=hashlib.sha256(content).hexdigest(), path=str(rel), owner_kind=MATERIAL_OWNER_KIND,
+                sha256=hashlib.sha256(content).hexdigest(), path=rel, owner_kind=MATERIAL_OWNER_KIND,
                 owner_id=m.pk, uploaded_by_id=m.created_by_id, uploaded_at=m.created_at,
             ))  # fmt: skip
             owners.append(m)

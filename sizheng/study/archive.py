@@ -9,16 +9,17 @@ Everything is read in a fixed number of queries whatever the number of sessions.
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from sizheng.core.docx import OfficialDocument
 from sizheng.core.models import StoredFile
 from sizheng.core.rules import Period
+from sizheng.core.storage import media_storage
 from sizheng.life.models import Attendance, AttendanceStatus
 from sizheng.org.models import Org
 from sizheng.study.bulletin import bulletin_data
@@ -231,12 +232,16 @@ def build_zip(org: Org, year: int) -> bytes:
         Q(owner_kind=MEETING_OWNER_KIND, owner_id__in=meeting_ids)
         | Q(owner_kind=PAPER_OWNER_KIND, owner_id__in=paper_ids)
     ).order_by("pk")
+    storage = media_storage()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         used: set[str] = set()
         for stored in files:
-            path = Path(settings.MEDIA_ROOT) / stored.path
-            if not path.is_file():
+            # Through the storage (the filesystem or MinIO), never a MEDIA_ROOT path; a file gone from it
+            # is left out, as before.
+            try:
+                source = storage.open(stored.path, "rb")
+            except (FileNotFoundError, IsADirectoryError):
                 continue
             # Only the base name, prefixed with the owner: no path from a user reaches the zip.
             prefix = "文章" if stored.owner_kind == PAPER_OWNER_KIND else ""
@@ -244,5 +249,9 @@ def build_zip(org: Org, year: int) -> bytes:
             while name in used:
                 name = f"{stored.pk}-{name}"
             used.add(name)
-            zf.write(path, arcname=name)
+            info = zipfile.ZipInfo(name, date_time=timezone.localtime(stored.uploaded_at).timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            with source, zf.open(info, "w") as target:
+                shutil.copyfileobj(source, target, 1 << 20)
     return buffer.getvalue()

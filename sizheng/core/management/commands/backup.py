@@ -59,7 +59,8 @@ class Command(BaseCommand):
         if media_root is None:
             self.stderr.write(
                 self.style.WARNING(
-                    "上传文件存放在对象存储中，本备份不含上传文件；请用对象存储自身的版本或复制功能备份它们。"
+                    manifest["media"].get("note")
+                    or "上传文件存放在对象存储中，本备份不含上传文件；请用对象存储自身的版本或复制功能备份它们。"
                 )
             )
         self.stdout.write(

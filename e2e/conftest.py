@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -38,10 +37,6 @@ PASSWORD = "Sizheng@2026"
 DEFAULT_DB = "default"
 GUIDE_DIR = Path(__file__).resolve().parent.parent / "docs" / "guide" / "img"
 GUIDE_MAX_BYTES = 150 * 1024
-# Pages known to scroll sideways on a phone, reported to their owner (the dashboard's card tables
-# have no .table-responsive wrapper); ``test_the_dashboard_fits_a_phone`` is their strict xfail.
-# The strict xfail fails once the dashboard fits a phone: then empty this tuple (issue 10 note).
-KNOWN_PHONE_OVERFLOW = ("/dashboard/org/", "/dashboard/unit/")
 
 
 def guide_enabled() -> bool:
@@ -265,10 +260,6 @@ class Journey:
 
     def check_layout(self) -> None:
         """No horizontal overflow of the page body at this viewport."""
-        path = urlsplit(self.page.url).path
-        if self.phone and path.startswith(KNOWN_PHONE_OVERFLOW):
-            print(f"[e2e] {self.role}: {path} 在手机宽度下横向溢出（已知问题，暂不检查）。", file=sys.stderr)
-            return
         widths = self.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert widths[0] <= widths[1], (
             f"{self.page.url} 在 {self.viewport['width']}×{self.viewport['height']} 下横向溢出："

@@ -10,6 +10,6 @@ class DashboardConfig(AppConfig):
         import importlib
 
         # The value cache and the cards (which import every app's metrics through the registry),
-        # and the menu entry.
-        for mod in ("metrics", "cards", "nav"):
+        # the menu entry and the warming job.
+        for mod in ("metrics", "cards", "nav", "jobs"):
             importlib.import_module(f"sizheng.dashboard.{mod}")

@@ -1050,17 +1050,23 @@ def pick_year(raw: Any, today: date) -> int:
 
 
 def default_scope(user) -> str:
-    """The page a user lands on: committee, their branch, their unit, or their own."""
+    """The page a user lands on: the committee's for the committee admin; a unit leader's unit (the
+    first of their units in the units' order, as in the switcher; a leader is often also 党组书记,
+    and the unit summary is their page); a secretary's or 党务干部's branch; otherwise their own."""
     scope = scope_of(user)
     if scope.has_everything(Role.COMMITTEE_ADMIN):
         return "all"
+    units = sorted(set(scope.unit_ids.get(Role.LEADER, [])))
+    if len(units) > 1:
+        from sizheng.org.models import Unit
+
+        units = list(Unit.objects.filter(pk__in=units).values_list("pk", flat=True))  # Meta ordering
+    if units:
+        return f"unit:{units[0]}"
     for role in (Role.SECRETARY, Role.ORG_ADMIN):
         ids = scope.org_ids.get(role, [])
         if ids:
             return f"org:{sorted(ids)[0]}"
-    units = scope.unit_ids.get(Role.LEADER, [])
-    if units:
-        return f"unit:{sorted(units)[0]}"
     return "me"
 
 

@@ -9,6 +9,10 @@ then only the missing pairs are computed — so a warm card runs no metric query
 The tier rule is checked before the cache is read, so a forbidden consumer never gets a cached
 value either (T3 is refused for the dashboard; leaders use ``Consumer.LEADER``).
 
+Inside :func:`refreshing` (the warming job, ``dashboard.jobs``) nothing is read from the cache:
+every pair is computed afresh and stored for ``timeout`` seconds, so a value about to expire is
+replaced before any user has to pay for it.
+
 Assessment results are per round, not per period and target, so they are no registry metric (a
 metric would also offer itself to the assessment engine as an indicator, scoring rounds on rounds):
 :func:`assess_rounds` reads the latest published round and the earlier rounds of its system (any version or year) (three
@@ -18,7 +22,9 @@ queries, cached the same way).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +41,25 @@ COMPUTED: list[tuple[str, str]] = []
 def ttl() -> int:
     """Seconds a value stays in the cache."""
     return int(getattr(settings, "DASHBOARD_CACHE_SECONDS", 300))
+
+
+# Set by refreshing(): None normally, else the timeout of the values written while refreshing.
+_REFRESH: ContextVar[int | None] = ContextVar("sizheng_dashboard_refresh", default=None)
+
+
+@contextmanager
+def refreshing(timeout: int | None = None) -> Iterator[None]:
+    """Compute every value asked for inside the block afresh (no cache read) and store it for
+    ``timeout`` seconds (default :func:`ttl`). Used by the warming job."""
+    token = _REFRESH.set(timeout or ttl())
+    try:
+        yield
+    finally:
+        _REFRESH.reset(token)
+
+
+def _write_timeout() -> int:
+    return _REFRESH.get() or ttl()
 
 
 def digest(targets: Iterable[int]) -> str:
@@ -88,7 +113,7 @@ def values_many(
         return {(name, period.key): {} for name, period in pairs}
     gen = _generation()
     keys = {cache_key(name, period.key, targets, gen): (name, period) for name, period in pairs}
-    found = cache.get_many(list(keys))
+    found = {} if _REFRESH.get() else cache.get_many(list(keys))
     out: dict[tuple[str, str], dict[int, Any]] = {}
     fresh: dict[str, dict[int, Any]] = {}
     for key, (name, period) in keys.items():
@@ -100,7 +125,7 @@ def values_many(
         fresh[key] = computed
         out[(name, period.key)] = computed
     if fresh:
-        cache.set_many(fresh, ttl())
+        cache.set_many(fresh, _write_timeout())
     return out
 
 
@@ -123,7 +148,7 @@ def assess_rounds() -> dict | None:
     Three queries on a cold cache (latest round, its targets' grades, the system's rounds), none warm.
     """
     key = f"{KEY_PREFIX}:{_generation()}:assess.rounds"
-    hit = cache.get(key)
+    hit = None if _REFRESH.get() else cache.get(key)
     if hit is not None:
         return hit or None
     from django.db.models import Avg, Count
@@ -138,7 +163,7 @@ def assess_rounds() -> dict | None:
     )
     COMPUTED.append(("assess.rounds", ""))
     if latest is None:
-        cache.set(key, {}, ttl())
+        cache.set(key, {}, _write_timeout())
         return None
     counts = dict(
         Target.objects.filter(assessment=latest)
@@ -171,5 +196,5 @@ def assess_rounds() -> dict | None:
             for r in rounds
         ],
     }
-    cache.set(key, data, ttl())
+    cache.set(key, data, _write_timeout())
     return data

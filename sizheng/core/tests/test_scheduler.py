@@ -75,3 +75,32 @@ def test_it_refuses_an_unknown_job():
 
 def test_it_registers_the_core_jobs():
     assert {"core.expire_tokens", "core.calendar_check"} <= set(scheduler.JOBS)
+
+
+def test_housekeeping_drops_old_slots_and_finished_tasks_but_keeps_failures_longer():
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from sizheng.core import jobs
+
+    now = timezone.now()
+    JobRun.objects.create(job="x", slot="old", enqueued_at=now - timedelta(days=jobs.KEEP_DAYS + 1))
+    JobRun.objects.create(job="x", slot="new", enqueued_at=now - timedelta(days=1))
+
+    def task(status: str, days: int) -> DBTaskResult:
+        return DBTaskResult.objects.create(
+            status=status, finished_at=now - timedelta(days=days), args_kwargs={}, task_path="t",
+            backend_name="default", run_after=now, exception_class_path="", traceback="",
+        )  # fmt: skip
+
+    old_ok, new_ok = task("SUCCESSFUL", jobs.KEEP_DAYS + 1), task("SUCCESSFUL", 1)
+    failed_recently, failed_long_ago = (
+        task("FAILED", jobs.KEEP_DAYS + 1),
+        task("FAILED", 3 * jobs.KEEP_DAYS + 1),
+    )
+
+    assert jobs.housekeeping() == 3
+    assert list(JobRun.objects.values_list("slot", flat=True)) == ["new"]
+    kept = set(DBTaskResult.objects.values_list("pk", flat=True))
+    assert kept == {new_ok.pk, failed_recently.pk}
+    assert old_ok.pk not in kept and failed_long_ago.pk not in kept

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -64,6 +65,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for warning in report.warnings:
             self.stderr.write(self.style.WARNING(f"警告：{warning}"))
+        # Cached values (analyses, the sentiment word list, dashboard figures) describe the data that
+        # was replaced; the file cache survives restarts, so it is emptied here.
+        cache.clear()
         if report.media_removed:
             self.stdout.write(f"已删除 {report.media_removed} 个备份中没有的上传文件。")
         if report.mismatches:

@@ -17,7 +17,11 @@ log = logging.getLogger(__name__)
 
 def notify(users: Iterable, *, title: str, body: str = "", url: str = "") -> list[Notification]:
     """Put a message in each user's inbox; e-mail it after commit when e-mail is configured."""
-    rows = [Notification(user=u, title=title[:200], body=body, url=url) for u in users if u is not None]
+    rows = []
+    for u in users:
+        if u is not None:
+            getattr(u, "__dict__", {}).pop("_sz_unread", None)  # a count loaded with the user is stale now
+            rows.append(Notification(user=u, title=title[:200], body=body, url=url))
     created = Notification.objects.bulk_create(rows)
     if settings.EMAIL_ENABLED and created:
         ids = [n.pk for n in created if n.pk is not None]
@@ -45,4 +49,5 @@ def mark_read(user, notification_ids: Iterable[int] | None = None) -> int:
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if notification_ids is not None:
         qs = qs.filter(pk__in=list(notification_ids))
+    user.__dict__.pop("_sz_unread", None)  # the count loaded with the user is stale now
     return qs.update(read_at=timezone.now())

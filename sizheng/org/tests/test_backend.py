@@ -87,3 +87,30 @@ def test_a_page_signed_in_pays_no_roster_query(client, cast, django_assert_max_n
         q["sql"] for q in ctx.captured_queries if 'FROM "org_person" WHERE "org_person"."user_id"' in q["sql"]
     ]
     assert roster_reads == []
+
+
+def test_the_unread_count_rides_along_and_a_page_that_marks_read_counts_again(client, cast):
+    from sizheng.core import notify
+    from sizheng.core.context import unread_count
+
+    notify.notify([cast.member, cast.member], title="甲")
+    user = _load(cast.member)
+    with CaptureQueriesContext(connection) as ctx:
+        assert unread_count(user) == 2
+    assert len(ctx) == 0
+    assert unread_count(_load(cast.outsider)) == 0  # none: the subquery's NULL is 0
+    notify.mark_read(user)
+    assert unread_count(user) == 0  # recounted after the write, not the stale 2
+    notify.notify([user], title="乙")
+    assert unread_count(user) == 1
+
+
+def test_the_badge_is_right_on_the_page_that_marks_messages_read(client, cast):
+    from sizheng.core import notify
+
+    notify.notify([cast.member], title="待阅")
+    client.force_login(cast.member)
+    assert 'id="sz-unread">1<' in client.get("/inbox/").content.decode()
+    response = client.post("/inbox/read/", follow=True)
+    assert response.status_code == 200
+    assert 'id="sz-unread"' not in response.content.decode()

@@ -1,12 +1,13 @@
 """Compliance of orgs with the organisational-life rules, computed with ``core.rules``.
 
-Reads in three queries whatever the number of orgs and periods: the active rules, the counted
-meetings' dates for the orgs, and the exemptions. Everything else is the pure evaluator.
+Reads in three queries whatever the number of orgs and periods: the active rules (none when the
+caller passes them), the counted meetings' dates for the orgs, and the exemptions. Everything else
+is the pure evaluator, asked once per distinct verdict (see ``_judge_all``).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -25,6 +26,8 @@ STATUS_LABELS = {
     "not_yet_due": "尚未到期",
     "not_applicable": "不适用",
 }
+# Statuses from worst to best: a heatmap cell shows the worst of its outcomes (none: not applicable).
+WORST_FIRST = ("violation", "warning", "not_yet_due", "exempt", "met")
 
 
 def to_rule(row: ComplianceRule) -> core_rules.Rule:
@@ -62,12 +65,16 @@ def evaluate(
     *,
     today: date | None = None,
     rule_codes: Iterable[str] | None = None,
+    rules: Iterable[ComplianceRule] | None = None,
 ) -> Matrix:
-    """Evaluate the active rules for these orgs over these periods (three queries)."""
+    """Evaluate the active rules for these orgs over these periods (three queries; two when the
+    caller passes ``rules``, the active rules it already read with their ``scope_org``)."""
     today = today or timezone.localdate()
     orgs = list(orgs)
     periods = list(periods)
-    rows = list(ComplianceRule.objects.filter(is_active=True).select_related("scope_org"))
+    if rules is None:
+        rules = ComplianceRule.objects.filter(is_active=True).select_related("scope_org")
+    rows = list(rules)
     if rule_codes is not None:
         wanted = set(rule_codes)
         rows = [r for r in rows if r.code in wanted]
@@ -81,13 +88,12 @@ def evaluate(
     tz = timezone.get_current_timezone()
     since = datetime.combine(start, time.min, tzinfo=tz)
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
-    meetings = (
-        Meeting.objects.counted()
-        .filter(org_id__in=org_ids, starts_at__gte=since, starts_at__lt=until)
-        .values_list("org_id", "kind", "starts_at")
-    )
-    for org_id, kind, starts_at in meetings:
-        activities[(org_id, kind)].append(timezone.localtime(starts_at).date())
+    meetings = Meeting.objects.counted().filter(org_id__in=org_ids, starts_at__gte=since, starts_at__lt=until)
+    if rule_codes is not None:
+        # Only the chosen rules' activities (not always: SQLite then prefers the kind index, slower for few orgs).
+        meetings = meetings.filter(kind__in={r.activity for r in rows})
+    for org_id, kind, starts_at in meetings.values_list("org_id", "kind", "starts_at").order_by():
+        activities[(org_id, kind)].append(starts_at.astimezone(tz).date())
     exemptions = [
         core_rules.Exemption(
             rule_id=e.rule.code, target_id=e.org_id, reason=e.reason, period_key=e.period_key
@@ -95,9 +101,7 @@ def evaluate(
         for e in Exemption.objects.filter(org_id__in=org_ids, rule__in=rows).select_related("rule")
     ]
     targets = [core_rules.Target(o.pk, o.kind, o.founded_on, o.dissolved_on) for o in orgs]
-    outcomes = core_rules.evaluate_many(
-        [to_rule(r) for r in rows], targets, periods, activities, today, exemptions
-    )
+    outcomes = _judge_all([to_rule(r) for r in rows], targets, periods, activities, today, exemptions)
     # A local rule scoped to an org binds only that org's subtree.
     scoped = {r.code: r.scope_org.path for r in rows if r.scope_org_id}
     if scoped:
@@ -108,11 +112,80 @@ def evaluate(
     return Matrix(outcomes, rows, periods)
 
 
-def summarise(outcomes: Iterable[core_rules.Outcome]) -> str:
-    """The worst status of a cell's outcomes (violation > warning > not_yet_due > exempt > met)."""
-    order = ["violation", "warning", "not_yet_due", "exempt", "met"]
-    statuses = {o.status for o in outcomes}
-    for status in order:
-        if status in statuses:
-            return status
-    return "not_applicable"
+def _judge_all(
+    rules: list[core_rules.Rule],
+    targets: list[core_rules.Target],
+    periods: list[core_rules.Period],
+    activities: dict[tuple[int, str], list[date]],
+    today: date,
+    exemptions: list[core_rules.Exemption],
+) -> dict[tuple[int, str, str], core_rules.Outcome]:
+    """``core_rules.evaluate_many``, with each distinct verdict judged once.
+
+    A verdict depends on the rule, the period, the part of the counting span the org existed in, the
+    number of activities held in the span and the org's exemptions from the rule — not on which org
+    it is (nor on its kind, once the rule binds it). Orgs without an exemption from the rule that
+    share the rest share one ``core_rules.evaluate`` call, copied with their own id; the others are
+    judged one by one. So the rules' meaning stays in ``core.rules`` only (a property test checks
+    this against ``evaluate_many``), and at city scale 10 a year's 35,000 outcomes need about 2,800
+    calls instead of 35,000.
+    """
+    by_kind: dict[str, list[core_rules.Period]] = defaultdict(list)
+    for p in periods:
+        by_kind[p.kind].append(p)
+    # Per rule: its periods with their counting spans (the span's key is what the counts are kept by).
+    plan = {r.id: [(p, p.key, r.span(p)) for p in by_kind.get(r.period, [])] for r in rules}
+    span_kinds: dict[str, set[str]] = defaultdict(set)
+    for r in rules:
+        span_kinds[r.activity].update(span.kind for _, _, span in plan[r.id])
+    keys: dict[tuple[str, int, int], str] = {}  # (span kind, year, month) → the span's key
+
+    def key_of(kind: str, d: date) -> str:
+        k = keys.get((kind, d.year, d.month))
+        if k is None:
+            k = keys[(kind, d.year, d.month)] = core_rules.Period.containing(kind, d).key  # type: ignore[arg-type]
+        return k
+
+    counts: dict[tuple[int, str], Counter[str]] = {}
+    for (org_id, activity), days in activities.items():
+        kinds = span_kinds.get(activity)
+        if kinds:
+            counts[(org_id, activity)] = Counter(key_of(k, d) for d in days for k in kinds)
+    exempted: dict[tuple[str, int], list[core_rules.Exemption]] = defaultdict(list)
+    for ex in exemptions:
+        exempted[(ex.rule_id, ex.target_id)].append(ex)
+    empty: Counter[str] = Counter()
+    # Orgs that existed on every day evaluated: their lifetime never changes a verdict.
+    first, last = min(p.start for p in periods), max(p.end for p in periods)
+    always = {t.id for t in targets if (t.founded_on or first) <= first and (t.dissolved_on or last) >= last}
+    result: dict[tuple[int, str, str], core_rules.Outcome] = {}
+    for r in rules:
+        steps = [(p, key, span, span.key) for p, key, span in plan[r.id]]
+        seen: dict[tuple, core_rules.Outcome] = {}  # this rule's verdicts (the org's kind: it binds)
+        for t in targets:
+            if not r.binds(t.kind):
+                continue
+            counter = counts.get((t.id, r.activity), empty)
+            own = exempted.get((r.id, t.id))
+            whole = t.id in always
+            for p, key, span, span_key in steps:
+                held = counter[span_key]
+                if own:
+                    result[(t.id, r.id, key)] = core_rules.evaluate(
+                        r, t, p, [span.start] * held, today=today, exemptions=own
+                    )
+                    continue
+                if whole:
+                    memo: tuple = (key, held)
+                else:  # the lifetime matters only as far as it overlaps the counting span
+                    lo = span.start if t.founded_on is None or t.founded_on < span.start else t.founded_on
+                    hi = span.end if t.dissolved_on is None or t.dissolved_on > span.end else t.dissolved_on
+                    memo = (key, held, lo, hi)
+                o = seen.get(memo)
+                if o is None:
+                    o = seen[memo] = core_rules.evaluate(r, t, p, [span.start] * held, today=today)
+                elif o.target_id != t.id:
+                    o = core_rules.Outcome(o.status, o.held, o.required, o.message, o.rule_id, t.id,
+                                           o.period_key, o.deadline, o.reason)  # fmt: skip
+                result[(t.id, r.id, key)] = o
+    return result

@@ -17,6 +17,8 @@ from sizheng.life.models import ComplianceRule, MeetingKind
 from sizheng.org.models import Org
 
 GRAINS = [("month", "按月"), ("quarter", "按季度")]
+# The order of the heatmap's summary rows (when it summarises many orgs).
+SORTS = [("problems", "未达标多的在前"), ("tree", "按组织顺序")]
 # The org kinds a rule may bind: the ones that hold organisational life of their own.
 _BINDABLE = ("branch", "group", "leading_group", "general_branch", "committee")
 RULE_ORG_KINDS = sorted(
@@ -34,27 +36,32 @@ RULE_ERRORS = [
 
 
 class HeatmapForm(forms.Form):
-    """The heatmap's filters: year, grain, activity and the subtree (all optional)."""
+    """The heatmap's filters: year, grain, activity, the subtree and the summary's order (all optional)."""
 
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100, required=False)
     grain = forms.ChoiceField(label="粒度", choices=GRAINS, required=False)
     kind = forms.ChoiceField(label="活动", required=False)
+    sort = forms.ChoiceField(label="排序", choices=SORTS, required=False)
     under = forms.IntegerField(label="组织", required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs) -> None:
         """Offer "all" and the activities that have an active rule."""
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("all", "全部活动"), *kinds]
-        for name in ("year", "grain", "kind"):
+        for name in ("year", "grain", "kind", "sort"):
             self.fields[name].widget.attrs["class"] = "form-select" if name != "year" else "form-control"
 
     def values(self, today) -> dict:
-        """The cleaned filters with defaults (this year, by month, all activities)."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """The cleaned filters with defaults (this year, by month, all activities, gaps first).
+
+        A bad value falls back to its default alone: the others keep theirs."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
         return {
             "year": data.get("year") or today.year,
             "grain": data.get("grain") or "month",
             "kind": data.get("kind") or "all",
+            "sort": data.get("sort") or "problems",
             "under": data.get("under"),
         }
 

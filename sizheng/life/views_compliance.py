@@ -2,7 +2,9 @@
 actions (登记豁免, 转为督办事项), and the rules as data.
 
 Every screen computes with ``compliance.evaluate`` (three queries for any number of orgs and
-records) plus one org query, so the query count is flat in orgs and meetings.
+records; two on the heatmap, which passes the rules it read) plus one org query, so the query count
+is flat in orgs and meetings. The heatmap shows up to ``SUMMARY_OVER`` orgs as rows; more, it
+summarises them per org below the view's root, with pages and a drill-down (the README says why).
 
 How outcomes fill the columns: an outcome of a rule's period Q falls in column C when Q lies within
 C (a month's 支委会 in its quarter) or when Q is a quarter containing C (a quarter's 党员大会 in each
@@ -20,18 +22,21 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sizheng.core.models import Role
-from sizheng.core.rules import Outcome, Period, periods_between
+from sizheng.core.paging import paginate
+from sizheng.core.rules import Period, periods_between
 from sizheng.life import compliance, services
 from sizheng.life.forms_compliance import ExemptionForm, HeatmapForm, RuleForm, rule_create, rule_update
 from sizheng.life.models import ComplianceRule, Meeting
-from sizheng.org.access import get_org_or_404, manages_org, require
+from sizheng.org.access import ancestor_ids, get_org_or_404, manages_org, require
 from sizheng.org.models import Org
 
 # Colour classes and the short text that says the same without colour.
@@ -45,6 +50,9 @@ STATUS_STYLE = {
 }
 NO_MANAGE = "只有该党组织及上级党组织的书记、党务干部或机关工委可以登记豁免或转为督办事项。"
 NO_RULE_ADMIN = "只有机关工委管理员可以新增或修改规则。"
+# More orgs in view than this: the heatmap summarises them, one row per org below the view's root.
+SUMMARY_OVER = 60
+PER_PAGE = 50  # summary rows a page
 
 
 @dataclass
@@ -73,10 +81,11 @@ class Cell:
 
 @dataclass
 class Row:
-    """One org's row of cells."""
+    """One org's row of cells; ``url``: the org's year."""
 
     org: Org
     cells: list[Cell]
+    url: str = ""
 
 
 @dataclass
@@ -118,91 +127,227 @@ def _falls_in(q: Period, column: Period) -> bool:
     return inside or around
 
 
-def _kind_choices() -> list[tuple[str, str]]:
-    """Activities that have an active rule (one query)."""
+def _kind_choices(rows: list[ComplianceRule]) -> list[tuple[str, str]]:
+    """Activities that have an active rule, from the active rules already read."""
     seen: dict[str, str] = {}
-    for row in ComplianceRule.objects.filter(is_active=True).order_by("activity"):
+    for row in sorted(rows, key=lambda r: r.activity):
         seen.setdefault(row.activity, row.get_activity_display())
     return list(seen.items())
 
 
-def _heat(orgs: list[Org], columns: list[Period], year: int, kind: str, today, cell_url) -> list[Row]:
-    """Rows of cells for these orgs (``compliance.evaluate``: three queries)."""
-    matrix = compliance.evaluate(orgs, _year_periods(year), today=today)
-    wanted = {r.code for r in _rules_by_kind(matrix.rules, kind)}
-    by_org: dict[int, list[tuple[Period, Outcome]]] = defaultdict(list)
-    parsed: dict[str, Period] = {}
-    for (org_id, code, key), outcome in matrix.outcomes.items():
-        if code not in wanted:
+# A cell's worst status as a rank (0: violation); NONE: no binding outcome, not applicable.
+RANK = {status: i for i, status in enumerate(compliance.WORST_FIRST)}
+STATUS_OF = [*compliance.WORST_FIRST, "not_applicable"]
+NONE = len(RANK)
+FAILING = RANK["warning"]  # ranks up to this one are gaps (违规 or 提醒)
+
+
+def _ranks(matrix: compliance.Matrix, columns: list[Period]) -> dict[int, list[int]]:
+    """Each org's worst status per column, as ranks (one pass over the outcomes)."""
+    where = {p.key: [i for i, c in enumerate(columns) if _falls_in(p, c)] for p in matrix.periods}
+    out: dict[int, list[int]] = {}
+    for (org_id, _, key), outcome in matrix.outcomes.items():
+        rank = RANK.get(outcome.status)
+        if rank is None:
             continue
-        p = parsed.get(key) or parsed.setdefault(key, Period.parse(key))
-        by_org[org_id].append((p, outcome))
-    rows = []
+        row = out.get(org_id)
+        if row is None:
+            row = out[org_id] = [NONE] * len(columns)
+        for i in where[key]:
+            if rank < row[i]:
+                row[i] = rank
+    return out
+
+
+def _row(org: Org, ranks: list[int], columns: list[Period], cell_url) -> Row:
+    """One org's row of cells, each linking to its drill-down, the name to the org's year."""
+    cells = []
+    for rank, column in zip(ranks, columns, strict=True):
+        status = STATUS_OF[rank]
+        cells.append(Cell(status, cell_url(org.pk, column.key) if rank != NONE else "", column))
+    year = columns[-1].start.year
+    return Row(org, cells, reverse("life:compliance_org", args=[org.pk]) + f"?year={year}")
+
+
+@dataclass
+class SumCell:
+    """A summary cell: the worst status in the group and how many of its orgs have a gap."""
+
+    status: str
+    failing: int
+    period: Period
+
+    @property
+    def css(self) -> str:
+        return STATUS_STYLE[self.status][0]
+
+    @property
+    def mark(self) -> str:
+        return STATUS_STYLE[self.status][1]
+
+    @property
+    def text(self) -> str:
+        """The cell in words, for screen readers: the worst status and the orgs with a gap."""
+        label = compliance.STATUS_LABELS[self.status]
+        return f"{label}：{self.failing} 个党组织" if self.failing else label
+
+
+@dataclass
+class SumRow:
+    """A summary row: one org below the view's root with the orgs under it (or a lone org's own row)."""
+
+    org: Org
+    size: int
+    cells: list[SumCell]
+    url: str
+    ranks: list[int]  # a lone org's own ranks, made into ``row`` for the page shown
+    row: Row | None = None
+
+    @property
+    def failing(self) -> int:
+        """Orgs with a gap somewhere in the year (the 全年 column)."""
+        return self.cells[-1].failing
+
+    @property
+    def gaps(self) -> int:
+        """Cells with a gap, over the orgs and the columns (the year's column left out)."""
+        return sum(c.failing for c in self.cells[:-1])
+
+
+def _group_of(org: Org, known: dict[int, Org], depth: int) -> Org:
+    """The first org on the path of ``org`` at ``depth`` or below that the user sees (else itself)."""
+    for level, pk in enumerate(ancestor_ids(org.path)):
+        if level >= depth and pk in known:
+            return known[pk]
+    return org
+
+
+def _summary(orgs, ranks, known, depth: int, columns, drill_url) -> list[SumRow]:
+    """One row per org at ``depth`` on the orgs' paths, each cell aggregating its orgs."""
+    members: dict[int, list[Org]] = defaultdict(list)
+    heads: dict[int, Org] = {}
     for org in orgs:
-        outcomes = by_org.get(org.pk, [])
+        head = _group_of(org, known, depth)
+        heads[head.pk] = head
+        members[head.pk].append(org)
+    blank = [NONE] * len(columns)
+    out = []
+    for pk, group in members.items():
+        rows = [ranks.get(o.pk, blank) for o in group]
         cells = []
-        for column in columns:
-            status = compliance.summarise(o for p, o in outcomes if _falls_in(p, column))
-            url = cell_url(org.pk, column.key) if status != "not_applicable" else ""
-            cells.append(Cell(status, url, column))
-        rows.append(Row(org, cells))
-    return rows
+        for i, column in enumerate(columns):
+            worst = min(r[i] for r in rows)
+            cells.append(SumCell(STATUS_OF[worst], sum(1 for r in rows if r[i] <= FAILING), column))
+        lone = len(group) == 1  # a lone org shows its own row, linking to its cells and year
+        out.append(
+            SumRow(group[0] if lone else heads[pk], len(group), cells, "" if lone else drill_url(pk), rows[0])
+        )
+    return out
+
+
+class _DrillUrl:
+    """``?year=&grain=&kind=&sort=&under=<pk>``: the heatmap of one org's subtree, same filters."""
+
+    def __init__(self, f: dict) -> None:
+        keep = {"year": f["year"], "grain": f["grain"], "kind": f["kind"], "sort": f["sort"]}
+        self.base = urlencode(
+            {k: v for k, v in keep.items() if (k, v) not in (("kind", "all"), ("sort", "problems"))}
+        )
+
+    def __call__(self, pk: int | None) -> str:
+        url = reverse("life:compliance") + "?" + self.base
+        return url + f"&under={pk}" if pk is not None else url
 
 
 @login_required
 @require_GET
 def heatmap(request: HttpRequest) -> HttpResponse:
-    """The committee heatmap: orgs in scope the rules bind × months or quarters of a year."""
+    """The committee heatmap: orgs in scope the rules bind × months or quarters of a year.
+
+    Up to ``SUMMARY_OVER`` orgs: one row each, grouped under their top org. More: one row per org
+    below the view's root (``under``, else the top), aggregating its orgs, 50 a page; each drills
+    down to ``?under=``. Five queries of its own for any number of orgs (rules, ``under``, the orgs,
+    and ``compliance.evaluate``'s meetings and exemptions).
+    """
     user, today = request.user, timezone.localdate()
+    active = list(ComplianceRule.objects.filter(is_active=True).select_related("scope_org"))
     form = HeatmapForm(
-        request.GET or None, kinds=_kind_choices(), initial={"year": today.year, "grain": "month"}
+        request.GET or None, kinds=_kind_choices(active), initial={"year": today.year, "grain": "month"}
     )
     f = form.values(today)
-    active = list(ComplianceRule.objects.filter(is_active=True))
-    kinds = _bound_kinds(_rules_by_kind(active, f["kind"]))
-    orgs_qs = Org.objects.filter(pk__in=Org.objects.visible_to(user).values("pk"), kind__in=kinds)
+    rules = _rules_by_kind(active, f["kind"])
+    kinds = _bound_kinds(rules)
     under = get_org_or_404(user, f["under"]) if f["under"] else None
+    # The orgs the user sees in the view's subtree, and (for the breadcrumb) those above ``under``.
+    known_qs = Org.objects.filter(pk__in=Org.objects.visible_to(user).values("pk"))
     if under is not None:
-        orgs_qs = orgs_qs.filter(path__startswith=under.path)
-    orgs = list(
-        orgs_qs.only("pk", "name", "kind", "path", "depth", "founded_on", "dissolved_on").order_by("path")
+        known_qs = known_qs.filter(Q(path__startswith=under.path) | Q(pk__in=ancestor_ids(under.path)))
+    known_list = list(known_qs.only("pk", "name", "kind", "path", "depth", "founded_on", "dissolved_on"))
+    known = {o.pk: o for o in known_list}
+    inside = under.path if under is not None else ""
+    orgs = sorted(
+        (o for o in known_list if o.kind in kinds and o.path.startswith(inside)), key=lambda o: o.path
     )
     year = f["year"]
     columns = list(periods_between(f["grain"], Period.of("year", year).start, Period.of("year", year).end))
     columns.append(Period.of("year", year))
+    codes = None if f["kind"] == "all" else [r.code for r in rules]
+    matrix = compliance.evaluate(orgs, _year_periods(year), today=today, rules=active, rule_codes=codes)
+    ranks = _ranks(matrix, columns)
     kind_q = "" if f["kind"] == "all" else f"?kind={f['kind']}"
 
     def cell_url(org_id: int, key: str) -> str:
         return reverse("life:compliance_cell", args=[org_id, key]) + kind_q
 
-    rows = _heat(orgs, columns, year, f["kind"], today, cell_url)
-    # Collapsible by depth-1 ancestor: one query for their names.
-    tops = {o.path[:14] for o in orgs}
-    names = dict(Org.objects.filter(path__in=tops).values_list("path", "name"))
-    groups: dict[str, Group] = {}
-    for row in rows:
-        top = row.org.path[:14]
-        g = groups.setdefault(top, Group(names.get(top, "其他")))
-        g.rows.append(row)
-        g.failures += sum(1 for c in row.cells[:-1] if c.status in ("warning", "violation"))
-    return render(
-        request,
-        "life/compliance.html",
-        {
-            "form": form,
-            "f": f,
-            "under": under,
-            "columns": columns,
-            "groups": list(groups.values()),
-            "open_all": len(groups) <= 5,
-            "legend": [
-                (s, *STATUS_STYLE[s], compliance.STATUS_LABELS[s])
-                for s in STATUS_STYLE
-                if s != "not_applicable"
-            ],
-            "year_choices": range(today.year - 3, today.year + 1),
-        },
-    )
+    drill = _DrillUrl(f)
+    blank = [NONE] * len(columns)
+    context: dict[str, Any] = {
+        "form": form,
+        "f": f,
+        "under": under,
+        "columns": columns,
+        "n_orgs": len(orgs),
+        "summary": len(orgs) > SUMMARY_OVER,
+        "crumbs": _crumbs(under, known, drill),
+        "legend": [
+            (s, *STATUS_STYLE[s], compliance.STATUS_LABELS[s]) for s in STATUS_STYLE if s != "not_applicable"
+        ],
+    }
+    if context["summary"]:
+        depth = under.depth + 1 if under is not None else 1
+        rows = _summary(orgs, ranks, known, depth, columns, drill)
+        if f["sort"] == "problems":
+            rows.sort(key=lambda r: (-r.failing, -r.gaps, r.org.path))
+        else:
+            rows.sort(key=lambda r: r.org.path)
+        page = paginate(request, rows, PER_PAGE, count=len(rows))
+        for r in page.object_list:
+            if r.size == 1:
+                r.row = _row(r.org, r.ranks, columns, cell_url)
+        context.update(page=page, failing=sum(1 for o in orgs if ranks.get(o.pk, blank)[-1] <= FAILING))
+    else:
+        # Grouped by the top org the user sees on each path (the depth-1 org for the committee).
+        groups: dict[int, Group] = {}
+        for org in orgs:
+            row = _row(org, ranks.get(org.pk, blank), columns, cell_url)
+            top = _group_of(org, known, 1)
+            g = groups.setdefault(top.pk, Group(top.name))
+            g.rows.append(row)
+            g.failures += sum(1 for c in row.cells[:-1] if c.status in ("warning", "violation"))
+        context.update(groups=list(groups.values()), open_all=len(groups) <= 5)
+    return render(request, "life/compliance.html", context)
+
+
+def _crumbs(under: Org | None, known: dict[int, Org], drill) -> list[tuple[str, str]]:
+    """全部 › the orgs above ``under`` the user sees › ``under`` (the last one without a link)."""
+    if under is None:
+        return []
+    crumbs = [("全部", drill(None))]
+    for pk in ancestor_ids(under.path)[:-1]:
+        org = known.get(pk)
+        if org is not None and org.depth > 0:
+            crumbs.append((org.name, drill(pk)))
+    return [*crumbs, (under.name, "")]
 
 
 @login_required

@@ -139,7 +139,7 @@ def test_it_keeps_the_heatmap_query_count_flat_in_orgs_and_meetings(client, cast
         for i in range(100)
     )  # fmt: skip
     more_meetings = _count_queries(client, url, params)
-    assert baseline == more_orgs == more_meetings
+    assert baseline == more_orgs == more_meetings <= 10
 
 
 # --- one org's year and the drill-down -----------------------------------------------------------

@@ -32,7 +32,8 @@ def test_committee_admin_journey(journey, demo):
 
     # 部署事项 to one branch.
     j.visit("/duties/new/", heading="部署事项")
-    page.select_option("#id_org", label=f"{branch.name}（{branch.code}）")
+    page.fill("#id_org", branch.code)  # the org picker: type, then choose the suggestion
+    page.get_by_role("option", name=f"{branch.name}（{branch.code}）", exact=True).click()
     page.fill("#id_title", DUTY_TITLE)
     page.fill("#id_category", "情况通报")
     page.fill("#id_description", "总结全年思想政治工作开展情况、经验做法和存在问题，不超过 3000 字。")

@@ -12,14 +12,15 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from sizheng.core.formflow import add_service_errors
 from sizheng.duties import queries
-from sizheng.duties.models import Duty, Priority, SourceKind, State
+from sizheng.duties.models import Duty, DutyList, Priority, SourceKind, State
 from sizheng.duties.warnings import LABELS as WARNING_LABELS
 from sizheng.duties.workflow import TRANSITIONS
+from sizheng.org import pickers
 from sizheng.org.forms import OrgChoiceField, StyledForm
 from sizheng.org.models import Org, Person
 
@@ -43,14 +44,45 @@ class CampaignChoiceField(forms.ModelChoiceField):
         return f"{obj.title}（{queries.cn_date(obj.due_on)}）"
 
 
-class ListChoiceField(forms.ModelChoiceField):
-    """Lists labelled by their name (which carries the org and the year)."""
+# --- the board ---------------------------------------------------------------------------------
 
-    def label_from_instance(self, obj) -> str:
+
+class ListKind(pickers.Kind):
+    """Responsibility lists for pickers: searched by title (which names the org and the year)."""
+
+    name, noun, model = "duty_list", "责任清单", DutyList
+    search_fields = ("title", "org__code")
+    ordering = ("-year", "title", "pk")
+
+    def label(self, obj: DutyList) -> str:
         return obj.title
 
+    def exact_q(self, text: str) -> Q:
+        return Q(title=text)
 
-# --- the board ---------------------------------------------------------------------------------
+
+pickers.register_kind(ListKind())
+pickers.register_scope(
+    pickers.Scope(
+        "org",
+        "assignable",
+        lambda user: queries.assignable_orgs(queries.assigning_orgs(user)),
+        queries.may_assign,
+    )
+)
+pickers.register_scope(
+    pickers.Scope(
+        "duty_list",
+        "visible",
+        queries.visible_lists,
+        pickers.may_pick_orgs,
+        narrow={
+            "within": lambda qs, pk: qs.filter(
+                org__path__startswith=Subquery(Org.objects.filter(pk=pk).values("path")[:1])
+            )
+        },
+    )
+)
 
 
 class BoardFilterForm(StyledForm):
@@ -61,14 +93,15 @@ class BoardFilterForm(StyledForm):
     warning = forms.ChoiceField(label="预警", required=False)
     source = forms.ChoiceField(label="来源", required=False)
     owner = forms.CharField(label="责任人", required=False, max_length=50)
-    org = OrgChoiceField(label="责任单位（含下级）", queryset=Org.objects.none(), required=False,
-                         empty_label="全部单位")  # fmt: skip
+    org = pickers.PickerField("org", scope="visible", label="责任单位（含下级）", required=False,
+                              filtering=True, placeholder="全部单位：输入名称或代码查找")  # fmt: skip
     due_from = forms.DateField(label="完成时限自", required=False, widget=_date_widget())
     due_to = forms.DateField(label="完成时限至", required=False, widget=_date_widget())
     campaign = CampaignChoiceField(label="集中部署", queryset=queries.Campaign.objects.none(), required=False,
                                    empty_label="全部")  # fmt: skip
-    duty_list = ListChoiceField(label="责任清单", queryset=queries.DutyList.objects.none(), required=False,
-                                empty_label="全部")  # fmt: skip
+    # One list per org per year: a picker too, since a select would grow with the tree.
+    duty_list = pickers.PickerField("duty_list", scope="visible", label="责任清单", required=False,
+                                    filtering=True, placeholder="全部：输入清单名称查找")  # fmt: skip
     sort = forms.ChoiceField(label="排序", required=False, choices=queries.SORT_CHOICES)
 
     FILTERS = (
@@ -99,13 +132,10 @@ class BoardFilterForm(StyledForm):
         self.fields["source"].choices = [("", "全部来源"), *SourceKind.choices]
         if fixed_org is not None:
             del self.fields["org"]
-        else:
-            self.fields["org"].queryset = Org.objects.visible_to(user).distinct().order_by("path")
-        self.fields["campaign"].queryset = queries.visible_campaigns(user).order_by("-created_at", "-pk")
-        lists = queries.visible_lists(user)
+        pickers.bind(self, user)
         if fixed_org is not None:
-            lists = lists.filter(org__path__startswith=fixed_org.path)
-        self.fields["duty_list"].queryset = lists.order_by("-year", "title")
+            self.fields["duty_list"].narrow_to("within", fixed_org.pk)
+        self.fields["campaign"].queryset = queries.visible_campaigns(user).order_by("-created_at", "-pk")
         for name in ("state", "warning", "source", "org", "campaign", "duty_list", "sort"):
             if name in self.fields:
                 self.fields[name].error_messages["invalid_choice"] = INVALID_CHOICE
@@ -140,6 +170,17 @@ class BoardFilterForm(StyledForm):
             if v:
                 out[k] = str(v.pk if hasattr(v, "pk") else v)
         return out
+
+
+class RollupSearchForm(StyledForm):
+    """The roll-up page's own search (the board's filters ride along in the query string)."""
+
+    name = forms.CharField(label="党组织名称", required=False, max_length=50)
+    order = forms.ChoiceField(label="排序", required=False, choices=list(queries.ROLLUP_ORDERS.items()))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["placeholder"] = "输入党组织名称中的字词"
 
 
 # --- a new duty, a campaign, a year's list ------------------------------------------------------
@@ -179,7 +220,9 @@ class DutyForm(_AssignerMixin, StyledForm):
     assigning_org = OrgChoiceField(
         label="部署单位", queryset=Org.objects.none(), required=False, empty_label=None
     )
-    org = OrgChoiceField(label="责任单位", queryset=Org.objects.none(), empty_label="请选择责任单位")
+    org = pickers.PickerField(
+        "org", scope="assignable", label="责任单位", placeholder="输入党组织名称或代码查找"
+    )
     title = forms.CharField(label="事项名称", max_length=200)
     category = forms.CharField(label="类别", max_length=32, required=False,
                                help_text="如：理论学习、分析研判、谈心谈话。")  # fmt: skip
@@ -191,16 +234,16 @@ class DutyForm(_AssignerMixin, StyledForm):
     priority = forms.ChoiceField(label="紧急程度", choices=Priority.choices, initial=Priority.NORMAL)
     owner_name = forms.CharField(label="责任人姓名", max_length=50, required=False,
                                  help_text="可不填，由责任单位认领后确定；填写时须是责任单位的在册人员。")  # fmt: skip
-    supervising_org = OrgChoiceField(label="督查单位", queryset=Org.objects.none(), required=False,
-                                     empty_label="不指定（由部署单位督查）")  # fmt: skip
+    supervising_org = pickers.PickerField("org", scope="visible", label="督查单位", required=False,
+                                          placeholder="不指定（由部署单位督查）")  # fmt: skip
     tags = forms.CharField(label="标签", max_length=200, required=False, help_text="多个标签用空格分开。")
 
     def __init__(self, data=None, *, user, assigners: list[Org], **kwargs):
         super().__init__(data, **kwargs)
         self._setup_assigner(assigners)
-        self.fields["org"].queryset = queries.assignable_orgs(assigners)
+        # The "assignable" scope's orgs, from the assigners the view already has (no query more).
+        pickers.bind(self, user, querysets={"org": queries.assignable_orgs(assigners)})
         self.fields["org"].error_messages["invalid_choice"] = "您不能向该党组织部署事项，请重新选择。"
-        self.fields["supervising_org"].queryset = Org.objects.visible_to(user).distinct().order_by("path")
         self.fields["supervising_org"].error_messages["invalid_choice"] = INVALID_CHOICE
         self.fields["due_on"].error_messages["invalid"] = "请输入有效的日期，如 2026-06-30。"
         self.fields["title"].error_messages["required"] = "请填写事项名称。"

@@ -210,15 +210,18 @@ def board_queryset(user, f: BoardFilters, today: date) -> QuerySet[Duty]:
     return sort_board(filter_board(Duty.objects.visible_to(user), f, today), f.sort).for_board()
 
 
-def board_counts(qs: QuerySet[Duty], today: date) -> dict[str, Any]:
-    """Counts by state and by warning of a filtered set, in ONE aggregate query."""
+def _count_spec(today: date) -> dict[str, Any]:
+    """The aggregates behind the counts: total, per state, per warning, overdue."""
     spec: dict[str, Any] = {"total": Count("pk")}
     for s in State.values:
         spec[f"state_{s}"] = Count("pk", filter=Q(state=s))
     for level in WARNING_LEVELS:
         spec[f"warning_{level}"] = Count("pk", filter=warnings.warning_q(level, today))
     spec["overdue"] = Count("pk", filter=Q(state__in=AWAITING_OWNER, due_on__lt=today))
-    row = qs.order_by().aggregate(**spec)
+    return spec
+
+
+def _counts(row: Mapping[str, int]) -> dict[str, Any]:
     return {
         "total": row["total"],
         "overdue": row["overdue"],
@@ -234,46 +237,94 @@ def board_counts(qs: QuerySet[Duty], today: date) -> dict[str, Any]:
     }
 
 
+def board_counts(qs: QuerySet[Duty], today: date) -> dict[str, Any]:
+    """Counts by state and by warning of a filtered set, in ONE aggregate query."""
+    return _counts(qs.order_by().aggregate(**_count_spec(today)))
+
+
 def _ancestor_path(path: str, depth: int) -> str:
     """The path of the ancestor at ``depth`` (the org's own path when it is not deeper)."""
     parts = [p for p in path.split(".") if p]
     return ".".join(parts[: depth + 1]) + "."
 
 
-def org_rollup(qs: QuerySet[Duty], today: date, parent: Org | None = None) -> list[dict[str, Any]]:
-    """Open / red / overdue / closed counts per org one level below ``parent`` (the root when None).
+ROLLUP_PREVIEW = 10  # rows of the roll-up on a board; every row on the roll-up page
+ROLLUP_KEYS = ("total", "open", "red", "overdue", "closed")
+ROLLUP_ORDERS = {"attention": "需关注的在前", "tree": "按组织顺序"}
 
-    One grouped query (per assignee org) plus one for the group orgs; duties of ``parent`` itself
-    form a “本级” row.
-    """
+
+def attention_key(row: Mapping[str, Any]) -> tuple:
+    """Orgs needing attention first: most red warnings, then overdue, then open; then tree order."""
+    return (-row["red"], -row["overdue"], -row["open"], row["path"])
+
+
+@dataclass
+class Rollup:
+    """A filtered set's counts by state and warning, and its duties grouped per org one level below
+    the parent (the root's children when None); duties of the parent itself form a “本级” group."""
+
+    counts: dict[str, Any]
+    groups: list[dict[str, Any]]  # each: path, total, open, red, overdue, closed (no org yet)
+    depth: int  # the depth of the grouping orgs
+    parent_path: str  # "" for the root's children
+
+    @property
+    def total_groups(self) -> int:
+        return len(self.groups)
+
+    def rows(
+        self, *, limit: int | None = None, name: str = "", order: str = "attention"
+    ) -> list[dict[str, Any]]:
+        """Groups with their org (``org``, ``own``): one query. ``limit``: the first rows needing
+        attention, looked up by path; otherwise every group, searched by org name, in ``order``."""
+        if not self.groups:
+            return []
+        if limit is not None:
+            groups = sorted(self.groups, key=attention_key)[:limit]
+            orgs = Org.objects.filter(path__in=[g["path"] for g in groups])
+        else:
+            # By depth under the parent, not a ``path IN (…)`` as long as the number of groups.
+            groups = self.groups
+            shallow = [g["path"] for g in groups if g["path"].count(".") <= self.depth]
+            orgs = Org.objects.filter(
+                Q(depth=self.depth, path__startswith=self.parent_path) | Q(path__in=shallow)
+            )
+        if name:
+            orgs = orgs.filter(name__icontains=name)
+        found = {o.path: o for o in orgs}
+        out = [{**g, "org": found[g["path"]], "own": found[g["path"]].depth < self.depth} for g in groups
+               if g["path"] in found]  # fmt: skip
+        if order == "tree":
+            out.sort(key=lambda row: (not row["own"], row["org"].order, row["path"]))
+        else:
+            out.sort(key=attention_key)
+        return out
+
+
+def rollup(qs: QuerySet[Duty], today: date, parent: Org | None = None) -> Rollup:
+    """ONE grouped query (per assignee org) giving both the board's counts and the roll-up groups."""
     depth = parent.depth + 1 if parent is not None else 1
-    rows = (
-        qs.order_by()
-        .values("assignee_org__path")
-        .annotate(
-            total=Count("pk"),
-            open=Count("pk", filter=Q(state__in=OPEN_STATES)),
-            red=Count("pk", filter=warnings.warning_q(warnings.RED, today)),
-            overdue=Count("pk", filter=Q(state__in=AWAITING_OWNER, due_on__lt=today)),
-            closed=Count("pk", filter=Q(state=State.CLOSED)),
-        )
-    )
-    groups: dict[str, dict[str, int]] = {}
-    for row in rows:
+    spec = _count_spec(today)
+    totals: dict[str, int] = dict.fromkeys(spec, 0)
+    groups: dict[str, dict[str, Any]] = {}
+    for row in qs.order_by().values("assignee_org__path").annotate(**spec):
+        for k in totals:
+            totals[k] += row[k]
         path = row["assignee_org__path"]
         key = _ancestor_path(path, depth) if path.count(".") > depth else path
-        g = groups.setdefault(key, {"total": 0, "open": 0, "red": 0, "overdue": 0, "closed": 0})
-        for k in g:
-            g[k] += row[k]
-    orgs = {o.path: o for o in Org.objects.filter(path__in=list(groups))}
-    out = []
-    for path, g in groups.items():
-        org = orgs.get(path)
-        if org is None:
-            continue
-        out.append({"org": org, "own": org.depth < depth, **g})
-    out.sort(key=lambda r: (not r["own"], r["org"].order, r["org"].path))
-    return out
+        g = groups.setdefault(key, {"path": key, **dict.fromkeys(ROLLUP_KEYS, 0)})
+        g["total"] += row["total"]
+        g["open"] += sum(row[f"state_{s}"] for s in OPEN_STATES)
+        g["red"] += row[f"warning_{warnings.RED}"]
+        g["overdue"] += row["overdue"]
+        g["closed"] += row[f"state_{State.CLOSED}"]
+    return Rollup(_counts(totals), list(groups.values()), depth, parent.path if parent is not None else "")
+
+
+def org_rollup(qs: QuerySet[Duty], today: date, parent: Org | None = None) -> list[dict[str, Any]]:
+    """Open / red / overdue / closed counts per org one level below ``parent`` (the root when None),
+    every group in tree order: one grouped query plus one for the orgs."""
+    return rollup(qs, today, parent).rows(order="tree")
 
 
 @dataclass(frozen=True)

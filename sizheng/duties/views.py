@@ -34,7 +34,9 @@ from sizheng.duties.models import OPEN_STATES, Campaign, Duty, SourceKind, State
 from sizheng.duties.warnings import LABELS as WARNING_LABELS
 from sizheng.duties.warnings import NONE
 from sizheng.duties.workflow import ASSIGNER, OWNER, SUPERVISOR, TRANSITIONS
+from sizheng.org import pickers
 from sizheng.org.access import get_org_or_404, require
+from sizheng.org.models import Org
 
 
 def may_read_duty_file(user, owner_id: int | None) -> bool:
@@ -65,30 +67,37 @@ def _query_with(params: QueryDict, **changes: str) -> str:
 @login_required
 @require_GET
 def board(request: HttpRequest, org_pk: int | None = None) -> HttpResponse:
-    """Duties in scope with filters, counts by state and warning, a roll-up per org, and pagination."""
+    """Duties in scope with filters, counts by state and warning, the orgs needing attention, and
+    pagination. On the committee board and an org board one grouped query gives both the counts and
+    the roll-up, of which the first ``ROLLUP_PREVIEW`` rows are shown (the rest: ``rollup``)."""
     user, today = request.user, timezone.localdate()
     org = get_org_or_404(user, org_pk) if org_pk is not None else None
     form = forms.BoardFilterForm(request.GET or None, user=user, fixed_org=org)
     f = form.filters()
+    params = pickers.canonical_params(form, request.GET)
     filtered = queries.filter_board(Duty.objects.visible_to(user), f, today)
-    counts = queries.board_counts(filtered, today)
-    page = paginate(request, queries.sort_board(filtered, f.sort).for_board(), count=counts["total"])
     rollup: list[dict[str, Any]] = []
-    if org is not None:
-        rollup = queries.org_rollup(filtered, today, parent=org)
-        if all(r["own"] for r in rollup):
-            rollup = []  # an org without child orgs: the roll-up would repeat the counts
-    elif queries.is_committee(user):
-        rollup = queries.org_rollup(filtered, today)
+    rollup_total = 0
+    if org is not None or queries.is_committee(user):
+        r = queries.rollup(filtered, today, parent=org)
+        counts = r.counts
+        # An org without child orgs (only its own “本级” group): the roll-up would repeat the counts.
+        if org is None or any(g["path"].count(".") > r.depth for g in r.groups):
+            rollup, rollup_total = r.rows(limit=queries.ROLLUP_PREVIEW), r.total_groups
+    else:
+        counts = queries.board_counts(filtered, today)
+    page = paginate(request, queries.sort_board(filtered, f.sort).for_board(), count=counts["total"])
+    page.querystring = _query_with(params)
     for item in counts["states"]:
-        item["url"] = "?" + _query_with(request.GET, state=item["value"])
+        item["url"] = "?" + _query_with(params, state=item["value"])
     for item in counts["warnings"]:
-        item["url"] = "?" + _query_with(request.GET, warning=item["value"])
+        item["url"] = "?" + _query_with(params, warning=item["value"])
     for row in rollup:
-        row["url"] = (
-            reverse("duties:org_board", args=[row["org"].pk]) + "?" + _query_with(request.GET, org="")
-        )
-    export_params = _query_with(request.GET, org=str(org.pk) if org else request.GET.get("org", ""))
+        row["url"] = reverse("duties:org_board", args=[row["org"].pk]) + "?" + _query_with(params, org="")
+    rollup_url = (
+        reverse("duties:org_rollup", args=[org.pk]) if org is not None else reverse("duties:rollup")
+    ) + (f"?{q}" if (q := _query_with(params)) else "")
+    export_params = _query_with(params, org=str(org.pk) if org else params.get("org", ""))
     ctx = {
         "form": form,
         "org": org,
@@ -96,6 +105,9 @@ def board(request: HttpRequest, org_pk: int | None = None) -> HttpResponse:
         "rows": queries.with_warnings(page.object_list, today),
         "counts": counts,
         "rollup": rollup,
+        "rollup_total": rollup_total,
+        "rollup_more": rollup_total > len(rollup),
+        "rollup_url": rollup_url,
         "export_url": f"{reverse('duties:export')}?{export_params}",
         "can_assign": queries.may_assign(user),
         "badges": queries.WARNING_BADGES,
@@ -105,6 +117,82 @@ def board(request: HttpRequest, org_pk: int | None = None) -> HttpResponse:
     }
     status = 422 if form.is_bound and form.errors else 200
     return render(request, "duties/board.html", ctx, status=status)
+
+
+ROLLUP_HEADERS = ["党组织", "组织代码", "事项", "在办", "红色预警", "逾期未报送", "已销号"]
+ROLLUP_WIDTHS = [40, 16, 10, 10, 10, 12, 10]
+ROLLUP_OWN_PARAMS = ("name", "order", "format")  # the roll-up page's own; the rest are the board's filters
+
+
+def rollup_ledger(rows: list[dict[str, Any]], *, org: Org | None, user) -> bytes:
+    """The roll-up as an Excel ledger: one row per org, with the counts of the board."""
+    now = timezone.localtime()
+    return write_ledger(
+        title=f"{org.name if org else '各单位党组织'}责任事项汇总",
+        headers=ROLLUP_HEADERS,
+        rows=(
+            [
+                f"{r['org'].name}{'（本级）' if r['own'] else ''}",
+                r["org"].code,
+                r["total"],
+                r["open"],
+                r["red"],
+                r["overdue"],
+                r["closed"],
+            ]
+            for r in rows
+        ),  # fmt: skip
+        sheet_name="汇总",
+        col_widths=ROLLUP_WIDTHS,
+        note=f"导出时间：{now:%Y-%m-%d %H:%M}　导出人：{user}　预警按导出当日计算",
+    )
+
+
+@login_required
+@require_GET
+def rollup(request: HttpRequest, org_pk: int | None = None) -> HttpResponse:
+    """Every org of a board's roll-up, with the board's filters: searchable by org name, in attention
+    or tree order, paginated; ``?format=xlsx`` gives it as Excel (audited). The committee's roll-up
+    is for whole-tree users (404 otherwise), an org's for whoever sees the org."""
+    user, today = request.user, timezone.localdate()
+    org = get_org_or_404(user, org_pk) if org_pk is not None else None
+    if org is None and not queries.is_committee(user):
+        raise Http404("页面不存在。")
+    form = forms.BoardFilterForm(request.GET or None, user=user, fixed_org=org)
+    f = form.filters()
+    params = pickers.canonical_params(form, request.GET)
+    search = forms.RollupSearchForm(request.GET)
+    search.is_valid()
+    name, order = search.cleaned_data.get("name", ""), search.cleaned_data.get("order") or "attention"
+    r = queries.rollup(queries.filter_board(Duty.objects.visible_to(user), f, today), today, parent=org)
+    rows = r.rows(name=name, order=order)
+    if request.GET.get("format") == "xlsx":
+        data = rollup_ledger(rows, org=org, user=user)
+        detail = {"count": len(rows), "filter": form.as_params()}
+        audit.record(user, "duty_rollup_export", org, detail, request=request)
+        return xlsx_response(data, f"责任事项汇总{today:%Y%m%d}.xlsx")
+    page = paginate(request, rows)
+    page.querystring = _query_with(params, format="")
+    board_params = _query_with(params, **dict.fromkeys(ROLLUP_OWN_PARAMS, ""))
+    for row in page.object_list:
+        row["url"] = (
+            f"{reverse('duties:org_board', args=[row['org'].pk])}?{_query_with(params, org='', name='', order='')}"
+        )
+    board_url = reverse("duties:org_board", args=[org.pk]) if org is not None else reverse("duties:board")
+    ctx = {
+        "org": org,
+        "form": form,
+        "search": search,
+        "page": page,
+        "total": r.total_groups,
+        "counts": r.counts,
+        "hidden": [(k, v) for k, vs in params.lists() if k not in (*ROLLUP_OWN_PARAMS, "page") for v in vs],
+        "board_url": f"{board_url}?{board_params}" if board_params else board_url,
+        "export_url": "?" + _query_with(params, format="xlsx"),
+        "name": name,
+    }
+    status = 422 if form.is_bound and form.errors else 200
+    return render(request, "duties/rollup.html", ctx, status=status)
 
 
 # --- the duty page -----------------------------------------------------------------------------

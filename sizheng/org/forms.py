@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from sizheng.core.crypto import blind_index
 from sizheng.core.models import SYSTEM_ROLES, Role, User
-from sizheng.org import access
+from sizheng.org import access, pickers
 from sizheng.org.idcard import normalize_id_number
 from sizheng.org.models import ID_INDEX_PURPOSE, Office, Org, OrgRole, Person, PoliticalStatus, Unit
 
@@ -55,9 +55,7 @@ def managed_orgs(user) -> QuerySet[Org]:
 
 def managed_units(user) -> QuerySet[Unit]:
     """Units the user may place people or orgs in: those their managed orgs cover."""
-    if access.scope_of(user).has_everything(Role.COMMITTEE_ADMIN):
-        return Unit.objects.filter(is_active=True)
-    return Unit.objects.filter(is_active=True, pk__in=managed_orgs(user).values("units"))
+    return pickers.managed_units(user)
 
 
 def may_create_accounts(user) -> bool:
@@ -129,18 +127,19 @@ def age_band_q(band: str, today: date) -> Q:
 
 
 class PeopleFilterForm(StyledForm):
-    """Search, filters and sort of the people list; the Excel export reuses ``filter``."""
+    """Search, filters and sort of the people list; the Excel export reuses ``filter``.
+
+    Unit, office and org are pickers (``org.pickers``): the page lists none of them, however large
+    the tree; the URL still carries their pks (``?unit=5``).
+    """
 
     q = forms.CharField(label="姓名或身份证号", required=False, max_length=50)
-    unit = forms.ModelChoiceField(
-        label="单位", queryset=Unit.objects.none(), required=False, empty_label="全部单位"
-    )
-    office = OfficeChoiceField(
-        label="处室", queryset=Office.objects.none(), required=False, empty_label="全部处室"
-    )
-    org = OrgChoiceField(
-        label="党组织", queryset=Org.objects.none(), required=False, empty_label="全部党组织"
-    )
+    unit = pickers.PickerField("unit", scope="people", label="单位", required=False, filtering=True,
+                               placeholder="全部单位")  # fmt: skip
+    office = pickers.PickerField("office", scope="people", label="处室", required=False, filtering=True,
+                                 placeholder="全部处室", narrow="unit")  # fmt: skip
+    org = pickers.PickerField("org", scope="visible", label="党组织", required=False, filtering=True,
+                              placeholder="全部党组织")  # fmt: skip
     political_status = forms.ChoiceField(label="政治面貌", required=False)
     leader = forms.ChoiceField(label="领导班子成员", required=False,
                                choices=[("", "不限"), ("yes", "是"), ("no", "否")])  # fmt: skip
@@ -152,14 +151,8 @@ class PeopleFilterForm(StyledForm):
     def __init__(self, data=None, *, user, **kwargs):
         super().__init__(data, **kwargs)
         self.user = user
+        pickers.bind(self, user)
         base = Person.objects.visible_to(user).current()
-        self.fields["unit"].queryset = Unit.objects.filter(pk__in=base.values("unit_id"))
-        offices = Office.objects.filter(pk__in=base.values("office_id")).select_related("unit")
-        unit_id = (data or {}).get("unit", "")
-        if str(unit_id).isdigit():
-            offices = offices.filter(unit_id=int(unit_id))
-        self.fields["office"].queryset = offices.order_by("unit__order", "unit_id", "order", "pk")
-        self.fields["org"].queryset = Org.objects.visible_to(user).distinct()
         present = set(base.order_by().values_list("political_status", flat=True).distinct())
         self.fields["political_status"].choices = [("", "全部")] + [
             (value, label) for value, label in PoliticalStatus.choices if value in present
@@ -331,10 +324,10 @@ class PersonForm(StyledForm):
 class PersonCreateForm(PersonForm):
     """A new person: roster fields plus unit, office and org, each limited to what the user manages."""
 
-    unit = forms.ModelChoiceField(label="单位", queryset=Unit.objects.none())
-    office = OfficeChoiceField(label="处室", queryset=Office.objects.none(), required=False)
-    org = OrgChoiceField(label="所在党组织", queryset=Org.objects.none(), required=False,
-                         help_text="党员必填；非党员留空，归属所在单位。")  # fmt: skip
+    unit = pickers.PickerField("unit", scope="placement", label="单位")
+    office = pickers.PickerField("office", scope="placement", label="处室", required=False, narrow="unit")
+    org = pickers.PickerField("org", scope="placement", label="所在党组织", required=False,
+                              help_text="党员必填；非党员留空，归属所在单位。")  # fmt: skip
 
     field_order = ["name", "unit", "office", "org"]
 
@@ -379,15 +372,13 @@ class PersonEditForm(PersonForm):
 
 
 def limit_placement(form: forms.Form, user) -> None:
-    """Unit, office and org choices: only what the user manages (the committee admin: everything)."""
-    units = managed_units(user).order_by("order", "pk")
-    form.fields["unit"].queryset = units
-    form.fields["office"].queryset = (
-        Office.objects.filter(unit__in=units.values("pk"))
-        .select_related("unit")
-        .order_by("unit__order", "order")
-    )
-    form.fields["org"].queryset = managed_orgs(user).exclude(kind=Org.Kind.LEADING_GROUP).active_on()
+    """Unit, office and org pickers: only what the user manages (the committee admin: everything;
+    the ``placement`` scopes of ``org.pickers``)."""
+    pickers.bind(form, user)
+    form.fields["unit"].error_messages["invalid_choice"] = "只能选择您管理的单位，请重新选择。"
+    form.fields["office"].error_messages["invalid_choice"] = "只能选择您管理的单位的处室，请重新选择。"
+    form.fields["org"].error_messages["invalid_choice"] = "只能选择您管理的党组织，请重新选择。"
+    form.fields["unit"].error_messages["required"] = "请填写单位：输入单位名称并从候选项中选择。"
 
 
 def check_placement(form: forms.Form, user) -> None:
@@ -411,16 +402,17 @@ class TransferForm(StyledForm):
     """A transfer (调动): date, the new unit, office and org, and why."""
 
     on = forms.DateField(label="调动日期", widget=_date_widget())
-    unit = forms.ModelChoiceField(label="调入单位", queryset=Unit.objects.none())
-    office = OfficeChoiceField(label="调入处室", queryset=Office.objects.none(), required=False)
-    org = OrgChoiceField(label="调入党组织", queryset=Org.objects.none(), required=False,
-                         help_text="党员必填；非党员留空。")  # fmt: skip
+    unit = pickers.PickerField("unit", scope="placement", label="调入单位")
+    office = pickers.PickerField("office", scope="placement", label="调入处室", required=False, narrow="unit")
+    org = pickers.PickerField("org", scope="placement", label="调入党组织", required=False,
+                              help_text="党员必填；非党员留空。")  # fmt: skip
     reason = forms.CharField(label="调动原因", max_length=200, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, user, person: Person, **kwargs):
-        kwargs["initial"] = {"on": timezone.localdate(), "unit": person.unit_id, "office": person.office_id,
-                                 "org": person.org_id, "version": person.version}  # fmt: skip
+        # The objects, not their pks: the pickers label them without a query of their own.
+        kwargs["initial"] = {"on": timezone.localdate(), "unit": person.unit, "office": person.office,
+                             "org": person.org, "version": person.version}  # fmt: skip
         super().__init__(*args, **kwargs)
         self.user = user
         limit_placement(self, user)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("orgs/<int:pk>/posts/<int:post_pk>/end/", views.org_role_end, name="org_role_end"),
     path("orgs/<int:pk>/handover/", views.org_handover, name="org_handover"),
     path("people/", views.people, name="people"),
+    path("pick/<slug:kind>/", views.pick, name="pick"),
     path("people/new/", views.person_create, name="person_create"),
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),

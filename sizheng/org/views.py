@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,7 +28,7 @@ from sizheng.core.crypto import mask
 from sizheng.core.models import SYSTEM_ROLES, Role, RoleGrant, User
 from sizheng.core.paging import paginate
 from sizheng.core.workdays import add_months
-from sizheng.org import access, forms, services
+from sizheng.org import access, forms, pickers, services
 from sizheng.org.models import Org, OrgRole, Person, Unit
 
 ORG_CONFLICT = "该党组织已被他人修改，请刷新页面后重新填写。"
@@ -305,16 +306,47 @@ def people(request: HttpRequest) -> HttpResponse:
     page = paginate(request, qs)
     from sizheng.org.importer import may_import
 
+    # Links carry each picker as its pk (?unit=5), not the text typed without JavaScript.
+    page.querystring = pickers.canonical_params(form, request.GET).urlencode()
     ctx = {
         "form": form,
         "page": page,
         "people_export_url": f"{reverse('org:people_export')}?{page.querystring}",
         "may_import": may_import(request.user),
         "may_create_accounts": forms.may_create_accounts(request.user),
-        "may_add": forms.managed_orgs(request.user).exists(),
+        "may_add": pickers.may_manage(request.user),
     }
     status = 422 if form.is_bound and form.errors else 200
     return render(request, "org/people.html", ctx, status=status)
+
+
+@login_required
+@require_GET
+def pick(request: HttpRequest, kind: str) -> HttpResponse:
+    """Suggestions of a picker (``org.pickers``): at most 20 objects of the scope matching ``q``.
+
+    404 for an unknown kind or scope and for a user the scope is not for (no people list, no orgs
+    beyond their own branch). Rendered without the page context: one query after the scope.
+    """
+    scope = pickers.scope_for(kind, request.GET.get("scope", ""))
+    if scope is None or not scope.allowed(request.user):
+        raise Http404("页面不存在。")
+    text = pickers.query_text(request.GET)
+    kind_ = pickers.KINDS[scope.kind]
+    matches, more = (
+        pickers.search(scope.objects(request.user, request.GET), kind_, text) if text else ([], False)
+    )
+    target = request.headers.get("HX-Target", "")
+    ctx = {
+        "options": [{"pk": obj.pk, "label": kind_.label(obj)} for obj in matches],
+        "more": more,
+        "limit": pickers.LIMIT,
+        "text": text,
+        "noun": kind_.noun,
+        "prefix": target if target.replace("_", "").replace("-", "").isalnum() else f"sz-pick-{kind}",
+    }
+    html = render_to_string("org/_picker_options.html", ctx) if text else ""
+    return HttpResponse(html)
 
 
 def _birthday(joined_on: date | None, today: date) -> date | None:

@@ -58,6 +58,43 @@ def test_it_lets_a_branch_secretary_assign_within_their_branch_only(client, cast
     assert not Duty.objects.filter(title="越权部署").exists()
 
 
+def test_it_picks_the_assignee_and_supervising_org_by_name_without_javascript(client, cast):
+    client.force_login(cast.secretary_a)
+    html = client.get(reverse("duties:create"), {"org": cast.branch_a1.pk}).content.decode()
+    assert '<select name="org"' not in html and '<select name="supervising_org"' not in html
+    assert (
+        f'name="org" value="{cast.branch_a1.pk}"' in html
+        and 'value="市财政局机关第一支部委员会（A1）"' in html
+    )
+    assert f'hx-get="{reverse("org:pick", args=["org"])}?scope=assignable"' in html
+    data = {**_duty_data(cast.branch_a1), "org": "", "org_q": "第一支部", "supervising_org_q": "a1"}
+    assert client.post(reverse("duties:create"), data).status_code == 302
+    duty = Duty.objects.get()
+    assert duty.assignee_org == cast.branch_a1 and duty.supervising_org == cast.branch_a1
+    # Outside the user's scope, a name is not found (never “not yours”).
+    response = client.post(
+        reverse("duties:create"), {**_duty_data(cast.branch_a1), "org": "", "org_q": "教育局"}
+    )
+    assert response.status_code == 422
+    assert "没有找到名称包含“教育局”的党组织。请检查输入。" in response.content.decode()
+    response = client.post(reverse("duties:create"), {**_duty_data(cast.branch_a1), "org": "", "org_q": ""})
+    assert "请选择责任单位。" in response.content.decode()
+
+
+def test_it_suggests_only_orgs_the_user_may_assign_to(client, cast):
+    pick = reverse("org:pick", args=["org"])
+    client.force_login(cast.secretary_a)
+    labels = client.get(pick, {"q": "支部", "scope": "assignable"}).content.decode()
+    assert (
+        "市财政局机关第一支部委员会（A1）" in labels and "第二支部" not in labels and "教育局" not in labels
+    )
+    client.force_login(cast.committee_admin)
+    labels = client.get(pick, {"q": "支部", "scope": "assignable"}).content.decode()
+    assert "第二支部" in labels and "教育局" in labels
+    client.force_login(cast.member)
+    assert client.get(pick, {"q": "支部", "scope": "assignable"}).status_code == 404
+
+
 def test_it_rejects_a_bad_new_duty_with_422_and_chinese_messages(client, cast):
     client.force_login(cast.committee_admin)
     url = reverse("duties:create")

@@ -230,12 +230,9 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SIZHENG_SESSION_IDLE_MINUTES", "30")) * 60
 SESSION_COOKIE_AGE = 12 * 3600
-# Sessions are written to the database and, when the cache is shared by every process and costs no SQL
-# (the file cache, Redis), read from it: one query fewer on every signed-in page. Never with the
-# per-process memory cache (a logout in one worker would not reach another worker's copy) nor with
-# the database cache (no gain).
-if CACHES["default"]["BACKEND"].endswith(("FileBasedCache", "RedisCache")):
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions stay in the database (Django's default engine), never in the cache: with the machine's file
+# cache and several web machines, a logout on one would not reach the copy cached on another. Reading a
+# session by its key is one indexed lookup; that query is the price of never having to get this right.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False

@@ -345,6 +345,15 @@ def check_cache() -> Finding:
                 f"文件缓存目录 {location} 不可写，缓存和驾驶舱预热将不起作用。",
                 "请让运行网站的系统用户对该目录（默认 $SIZHENG_VAR_DIR/cache）有写权限。",
             )
+        if getattr(settings, "MEDIA_STORAGE", "file") == "s3":
+            return Finding(
+                12,
+                "缓存",
+                WARNING,
+                f"上传文件放在对象存储中（多台网站机器的部署），缓存却是本机文件缓存（{location}）：每台机器各有一份，"
+                "只有运行任务进程的机器上驾驶舱是预热的，修改后的情感词表和接口限流计数也不在机器之间共享。",
+                "请设置 SIZHENG_CACHE=db（并运行 `python -m sizheng createcachetable`）或 Redis，见 docs/deploy.md 第 8 节。",
+            )
         return Finding(
             12,
             "缓存",

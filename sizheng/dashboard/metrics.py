@@ -34,8 +34,14 @@ from sizheng.core import metrics as registry
 from sizheng.core.metrics import Consumer, MetricAccessError
 
 KEY_PREFIX = "dashboard:v1"
-# Test support and the README's cache test: how many (metric, period) pairs were computed.
+# Test support and the README's cache test: how many (metric, period) pairs were computed. Kept only
+# under tests: the long-lived task worker warms every 4 minutes and would grow it for ever.
 COMPUTED: list[tuple[str, str]] = []
+
+
+def _computed(name: str, key: str) -> None:
+    if settings.TESTING:
+        COMPUTED.append((name, key))
 
 
 def ttl() -> int:
@@ -121,7 +127,7 @@ def values_many(
             out[(name, period.key)] = found[key]
             continue
         computed = registry.compute(name, targets, period, consumer=consumer, group_size=group_size)
-        COMPUTED.append((name, period.key))
+        _computed(name, period.key)
         fresh[key] = computed
         out[(name, period.key)] = computed
     if fresh:
@@ -161,7 +167,7 @@ def assess_rounds() -> dict | None:
         .order_by("-published_at", "-period_end", "-pk")
         .first()
     )
-    COMPUTED.append(("assess.rounds", ""))
+    _computed("assess.rounds", "")
     if latest is None:
         cache.set(key, {}, _write_timeout())
         return None

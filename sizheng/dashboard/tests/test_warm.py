@@ -231,3 +231,18 @@ def test_check_deploy_warns_about_per_process_memory_even_with_one_web_worker(mo
         finding = _cache_finding()
     assert finding.level == deploychecks.WARNING
     assert "任务进程预热的驾驶舱数据" in finding.message and finding.hint.startswith("请不设置 SIZHENG_CACHE")
+
+
+def test_check_deploy_warns_about_a_per_machine_file_cache_when_uploads_are_on_object_storage(
+    production, tmp_path
+):
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    with override_settings(CACHES=caches, MEDIA_STORAGE="s3"):
+        finding = _cache_finding()
+    assert finding.level == deploychecks.WARNING and "每台机器各有一份" in finding.message
+    assert "SIZHENG_CACHE=db" in finding.hint

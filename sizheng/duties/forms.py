@@ -12,7 +12,7 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from sizheng.core.formflow import add_service_errors
@@ -20,6 +20,7 @@ from sizheng.duties import queries
 from sizheng.duties.models import Duty, DutyList, Priority, SourceKind, State
 from sizheng.duties.warnings import LABELS as WARNING_LABELS
 from sizheng.duties.workflow import TRANSITIONS
+from sizheng.org import access as org_access
 from sizheng.org import pickers
 from sizheng.org.forms import OrgChoiceField, StyledForm
 from sizheng.org.models import Org, Person
@@ -75,12 +76,10 @@ pickers.register_scope(
         "duty_list",
         "visible",
         queries.visible_lists,
-        pickers.may_pick_orgs,
-        narrow={
-            "within": lambda qs, pk: qs.filter(
-                org__path__startswith=Subquery(Org.objects.filter(pk=pk).values("path")[:1])
-            )
-        },
+        org_access.sees_beyond_own_org,
+        # An org board's lists: the subtree of an org the user sees (an org out of scope: no lists,
+        # as for an unknown pk, so the lists never tell which hidden orgs are above visible ones).
+        narrow={"within": pickers.within(Org.objects.visible_to, "org__path", path=True)},
     )
 )
 

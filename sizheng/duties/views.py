@@ -86,8 +86,9 @@ def board(request: HttpRequest, org_pk: int | None = None) -> HttpResponse:
             rollup, rollup_total = r.rows(limit=queries.ROLLUP_PREVIEW), r.total_groups
     else:
         counts = queries.board_counts(filtered, today)
-    page = paginate(request, queries.sort_board(filtered, f.sort).for_board(), count=counts["total"])
-    page.querystring = _query_with(params)
+    page = paginate(
+        request, queries.sort_board(filtered, f.sort).for_board(), count=counts["total"], params=params
+    )
     for item in counts["states"]:
         item["url"] = "?" + _query_with(params, state=item["value"])
     for item in counts["warnings"]:
@@ -171,8 +172,7 @@ def rollup(request: HttpRequest, org_pk: int | None = None) -> HttpResponse:
         detail = {"count": len(rows), "filter": form.as_params()}
         audit.record(user, "duty_rollup_export", org, detail, request=request)
         return xlsx_response(data, f"责任事项汇总{today:%Y%m%d}.xlsx")
-    page = paginate(request, rows)
-    page.querystring = _query_with(params, format="")
+    page = paginate(request, rows, params=QueryDict(_query_with(params, format="")))
     board_params = _query_with(params, **dict.fromkeys(ROLLUP_OWN_PARAMS, ""))
     for row in page.object_list:
         row["url"] = (

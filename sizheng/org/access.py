@@ -123,6 +123,18 @@ def visible_org_q(user) -> Q:
     return q
 
 
+def sees_beyond_own_org(user) -> bool:
+    """Whether ``visible_org_q`` has more than the user's own org to give: a post or grant over a
+    subtree, a unit or the whole tree (no query: the scope is cached). Members and system accounts
+    see their own org at most: a picker of orgs has nothing to search for them."""
+    scope = scope_of(user)
+    return bool(
+        scope.has_everything(Role.COMMITTEE_ADMIN, Role.LEADER, Role.COUNSELOR, Role.UNION)
+        or scope.paths(*ORG_SCOPED)
+        or scope.unit_ids.get(Role.LEADER)
+    )
+
+
 def visible_person_q(user) -> Q:
     """The Q selecting people whose records the user may list (self always)."""
     scope = scope_of(user)
@@ -158,6 +170,22 @@ def managed_orgs(user):
     from sizheng.org.models import Org
 
     return Org.objects.filter(managed_org_q(user))
+
+
+def manages_any(user) -> bool:
+    """Whether ``managed_org_q`` selects anything: the committee admin, or a secretary / 党务干部
+    post over a subtree (no query: the scope is cached)."""
+    scope = scope_of(user)
+    return scope.has_everything(Role.COMMITTEE_ADMIN) or bool(scope.paths(Role.SECRETARY, Role.ORG_ADMIN))
+
+
+def managed_units(user):
+    """Units the user may place people or orgs in: those their managed orgs cover (a queryset)."""
+    from sizheng.org.models import Unit
+
+    if scope_of(user).has_everything(Role.COMMITTEE_ADMIN):
+        return Unit.objects.filter(is_active=True)
+    return Unit.objects.filter(is_active=True, pk__in=managed_orgs(user).values("units"))
 
 
 def can_list_people(user) -> bool:

@@ -54,8 +54,9 @@ def managed_orgs(user) -> QuerySet[Org]:
 
 
 def managed_units(user) -> QuerySet[Unit]:
-    """Units the user may place people or orgs in: those their managed orgs cover."""
-    return pickers.managed_units(user)
+    """Units the user may place people or orgs in (``org.access.managed_units``; kept here for the
+    forms that import it)."""
+    return access.managed_units(user)
 
 
 def may_create_accounts(user) -> bool:

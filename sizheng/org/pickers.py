@@ -23,11 +23,10 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Model, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Model, Q, QuerySet, Subquery, Value, When
 from django.http import QueryDict
 from django.urls import reverse
 
-from sizheng.core.models import Role
 from sizheng.org import access
 from sizheng.org.models import Office, Org, Person, Unit
 
@@ -142,24 +141,45 @@ for _kind in (OrgKind(), UnitKind(), OfficeKind()):
 # --- scopes: what a user may pick ---------------------------------------------------------------
 
 
+Narrow = Callable[[QuerySet, int, Any], QuerySet]
+"""How a parameter narrows a scope: ``(objects, pk, user) -> objects``. The pk comes from the request,
+so it must be resolved within what the user may see (see :func:`within`): a pk out of scope narrows
+to nothing, exactly as a pk that does not exist."""
+
+
+def within(parents: Callable[[Any], QuerySet], lookup: str, *, path: bool = False) -> Narrow:
+    """A narrowing by a parent object the user may see: ``parents(user)`` are those objects. With
+    ``path`` the objects are those whose ``lookup`` (an org path) starts with the parent's path (the
+    parent's subtree); otherwise those whose ``lookup`` is the parent's pk. Still one query: the
+    parent is a subquery."""
+
+    def narrow(qs: QuerySet, pk: int, user) -> QuerySet:
+        parent = parents(user).filter(pk=pk)
+        if path:
+            return qs.filter(**{f"{lookup}__startswith": Subquery(parent.values("path")[:1])})
+        return qs.filter(**{lookup: pk, f"{lookup}__in": parent.values("pk")})
+
+    return narrow
+
+
 @dataclass(frozen=True)
 class Scope:
     """A named set of objects of one kind for a user, and who may search it at all.
 
     ``allowed`` must not query (it reads the request's cached scope); ``narrow`` maps a request
-    parameter to a lookup that narrows the set (e.g. the offices of the unit chosen next to it).
+    parameter to a :data:`Narrow` (e.g. the offices of the unit chosen next to it, through
+    :func:`within`).
     """
 
     kind: str
     name: str
     queryset: Callable[[Any], QuerySet]
     allowed: Callable[[Any], bool]
-    narrow: Mapping[str, str | Callable[[QuerySet, int], QuerySet]] = field(default_factory=dict)
+    narrow: Mapping[str, Narrow] = field(default_factory=dict)
 
-    def narrowed(self, qs: QuerySet, param: str, value: int) -> QuerySet:
-        """``qs`` narrowed by one parameter (a lookup taking the pk, or a function)."""
-        how = self.narrow[param]
-        return how(qs, value) if callable(how) else qs.filter(**{how: value})
+    def narrowed(self, qs: QuerySet, param: str, value: int, user) -> QuerySet:
+        """``qs`` narrowed by one parameter, resolved within the user's scope."""
+        return self.narrow[param](qs, value, user)
 
     def objects(self, user, params: Mapping[str, str] | None = None) -> QuerySet:
         """The scope's objects for the user, narrowed by the digits-only parameters given."""
@@ -167,7 +187,7 @@ class Scope:
         for param in self.narrow:
             value = str((params or {}).get(param) or "")
             if value.isdigit():
-                qs = self.narrowed(qs, param, int(value))
+                qs = self.narrowed(qs, param, int(value), user)
         return qs
 
 
@@ -187,51 +207,28 @@ def scope_for(kind: str, name: str = "") -> Scope | None:
     return SCOPES.get((kind, name or DEFAULT_SCOPES.get(kind, "")))
 
 
-def may_pick_orgs(user) -> bool:
-    """Whether the user's visible orgs reach beyond their own branch (the non-trivial parts of
-    ``access.visible_org_q``). Members and system accounts see one org at most: nothing to search,
-    and their filters still resolve typed text on submit."""
-    scope = access.scope_of(user)
-    return bool(
-        scope.has_everything(Role.COMMITTEE_ADMIN, Role.LEADER, Role.COUNSELOR, Role.UNION)
-        or scope.paths(*access.ORG_SCOPED)
-        or scope.unit_ids.get(Role.LEADER)
-    )
-
-
 def _people(user) -> QuerySet[Person]:
     return Person.objects.visible_to(user).current()
 
 
-def may_manage(user) -> bool:
-    """Holds a post over a subtree, or is the committee admin (no query: the scope is cached)."""
-    scope = access.scope_of(user)
-    return scope.has_everything(Role.COMMITTEE_ADMIN) or bool(scope.paths(Role.SECRETARY, Role.ORG_ADMIN))
+def _people_units(user) -> QuerySet[Unit]:
+    return Unit.objects.filter(pk__in=_people(user).values("unit_id"))
 
 
-def managed_units(user) -> QuerySet[Unit]:
-    """Units the user may place people or orgs in: those their managed orgs cover."""
-    if access.scope_of(user).has_everything(Role.COMMITTEE_ADMIN):
-        return Unit.objects.filter(is_active=True)
-    return Unit.objects.filter(is_active=True, pk__in=access.managed_orgs(user).values("units"))
-
-
-register_scope(Scope("org", "visible", lambda user: Org.objects.visible_to(user).distinct(), may_pick_orgs))
+# Orgs: those the user sees, for whoever sees beyond their own org (members and system accounts see
+# one org at most: nothing to search, and their filters still resolve typed text on submit).
 register_scope(
-    Scope(
-        "unit",
-        "people",
-        lambda user: Unit.objects.filter(pk__in=_people(user).values("unit_id")),
-        access.can_list_people,
-    )
+    Scope("org", "visible", lambda user: Org.objects.visible_to(user).distinct(), access.sees_beyond_own_org)
 )
+# The people list's filters: the units and offices of the people the user may list.
+register_scope(Scope("unit", "people", _people_units, access.can_list_people))
 register_scope(
     Scope(
         "office",
         "people",
         lambda user: Office.objects.filter(pk__in=_people(user).values("office_id")),
         access.can_list_people,
-        narrow={"unit": "unit_id"},
+        narrow={"unit": within(_people_units, "unit_id")},
     )
 )
 # Placing a person (new person, transfer): what the user manages.
@@ -240,17 +237,17 @@ register_scope(
         "org",
         "placement",
         lambda user: access.managed_orgs(user).exclude(kind=Org.Kind.LEADING_GROUP).active_on(),
-        may_manage,
+        access.manages_any,
     )
 )
-register_scope(Scope("unit", "placement", managed_units, may_manage))
+register_scope(Scope("unit", "placement", access.managed_units, access.manages_any))
 register_scope(
     Scope(
         "office",
         "placement",
-        lambda user: Office.objects.filter(unit__in=managed_units(user).values("pk")),
-        may_manage,
-        narrow={"unit": "unit_id"},
+        lambda user: Office.objects.filter(unit__in=access.managed_units(user).values("pk")),
+        access.manages_any,
+        narrow={"unit": within(access.managed_units, "unit_id")},
     )
 )
 
@@ -366,6 +363,7 @@ class PickerField(forms.Field):
         self.narrow = narrow  # the name of the picker (in the same form) this one is narrowed by
         self.queryset: QuerySet | None = None
         self.form: forms.BaseForm | None = None  # set by bind(): a narrowed picker reads its neighbour
+        self.user = None  # set by bind(): a narrowing resolves its pk within the user's scope
         self._shown: Shown | None = None
         self.widget.list_label = f"{self.label or self.kind.noun}候选项"
         self.widget.attrs.setdefault("placeholder", placeholder or f"输入{self.kind.noun}名称查找")
@@ -392,13 +390,13 @@ class PickerField(forms.Field):
         if narrowed and self.narrow in self.scope.narrow:
             chosen = getattr(self.form, "cleaned_data", {}).get(self.narrow)
             if chosen is not None:
-                qs = self.scope.narrowed(qs, self.narrow, chosen.pk)
+                qs = self.scope.narrowed(qs, self.narrow, chosen.pk, self.user)
         return qs
 
     def narrow_to(self, param: str, pk: int) -> None:
         """Narrow the choices for good (e.g. an org board's lists to the org's subtree), and the
         suggestions with them. Call after :func:`bind`."""
-        self.queryset = self.scope.narrowed(self.queryset, param, pk)
+        self.queryset = self.scope.narrowed(self.queryset, param, pk, self.user)
         if self.widget.url:
             self.widget.url += f"&{param}={pk}"
 
@@ -476,7 +474,7 @@ def bind(form: forms.BaseForm, user, querysets: Mapping[str, QuerySet] | None = 
         f.queryset = (querysets or {}).get(name)
         if f.queryset is None:
             f.queryset = scope.queryset(user)
-        f.form = form
+        f.form, f.user = form, user
         allowed = scope.allowed(user)
         f.widget.url = f"{reverse('org:pick', args=[f.kind.name])}?scope={scope.name}" if allowed else ""
         if f.narrow and f.narrow in form.fields:
@@ -486,8 +484,9 @@ def bind(form: forms.BaseForm, user, querysets: Mapping[str, QuerySet] | None = 
 def canonical_params(form: forms.BaseForm, params: QueryDict) -> QueryDict:
     """The query string with each resolved picker as its pk (``?org=12``, no ``org_q``), so the page's
     links (pages, counts, export) carry the choice, not the typed text. A picker in error keeps
-    what was typed."""
+    what was typed. Never the page number: a link to other rows names its own page, an export none."""
     out = params.copy()
+    out.pop("page", None)
     cleaned = getattr(form, "cleaned_data", None)
     if cleaned is None:
         return out

@@ -303,18 +303,18 @@ def people(request: HttpRequest) -> HttpResponse:
     _people_or_404(request.user)
     form = forms.PeopleFilterForm(request.GET or None, user=request.user)
     qs = form.filter(Person.objects.visible_to(request.user).current().for_list())
-    page = paginate(request, qs)
+    # Links (pages, export) carry each picker as its pk (?unit=5), not the text typed without
+    # JavaScript, and never the page number.
+    page = paginate(request, qs, params=pickers.canonical_params(form, request.GET))
     from sizheng.org.importer import may_import
 
-    # Links carry each picker as its pk (?unit=5), not the text typed without JavaScript.
-    page.querystring = pickers.canonical_params(form, request.GET).urlencode()
     ctx = {
         "form": form,
         "page": page,
         "people_export_url": f"{reverse('org:people_export')}?{page.querystring}",
         "may_import": may_import(request.user),
         "may_create_accounts": forms.may_create_accounts(request.user),
-        "may_add": pickers.may_manage(request.user),
+        "may_add": access.manages_any(request.user),
     }
     status = 422 if form.is_bound and form.errors else 200
     return render(request, "org/people.html", ctx, status=status)
@@ -337,12 +337,19 @@ def pick(request: HttpRequest, kind: str) -> HttpResponse:
         pickers.search(scope.objects(request.user, request.GET), kind_, text) if text else ([], False)
     )
     target = request.headers.get("HX-Target", "")
+    # The listbox holds options only; what was found is said beside it: a visible note when there
+    # is something to add, and the picker's status line (role=status) for screen readers.
+    if not matches:
+        note = status = f"没有找到名称包含“{text}”的{kind_.noun}，请换个说法再试。"
+    elif more:
+        note = f"只显示前 {pickers.LIMIT} 个，请输入更完整的名称。"
+        status = f"找到 {pickers.LIMIT} 个以上，只显示前 {pickers.LIMIT} 个，用上下方向键选择，或输入更完整的名称。"
+    else:
+        note, status = "", f"找到 {len(matches)} 个，用上下方向键选择。"
     ctx = {
         "options": [{"pk": obj.pk, "label": kind_.label(obj)} for obj in matches],
-        "more": more,
-        "limit": pickers.LIMIT,
-        "text": text,
-        "noun": kind_.noun,
+        "note": note,
+        "status": status,
         "prefix": target if target.replace("_", "").replace("-", "").isalnum() else f"sz-pick-{kind}",
     }
     html = render_to_string("org/_picker_options.html", ctx) if text else ""

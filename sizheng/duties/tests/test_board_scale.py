@@ -187,6 +187,44 @@ def test_it_filters_by_a_list_by_pk_or_by_name_within_the_org_board(client, cast
     assert client.get(pick, {"q": "2026"}).status_code == 404
 
 
+def test_it_narrows_the_list_suggestions_only_within_an_org_the_user_sees(client, cast):
+    """``within`` is resolved among the orgs the user sees: a hidden ancestor of a visible org
+    answers as an unknown pk (no lists), so the suggestions never tell which hidden orgs are above."""
+    DutyList.objects.create(org=cast.branch_a1, year=2026, title="第一支部2026年度清单")
+    DutyList.objects.create(org=cast.branch_b1, year=2026, title="教育局支部2026年度清单")
+    pick = reverse("org:pick", args=["duty_list"])
+
+    def labels(**params) -> list[str]:
+        response = client.get(pick, {"q": "2026", "scope": "visible", **params})
+        assert response.status_code == 200
+        return re.findall(r'data-label="([^"]*)"', response.content.decode())
+
+    client.force_login(cast.secretary_a)  # sees 第一支部 only, not the 机关委员会 above it nor the root
+    assert labels(within=cast.branch_a1.pk) == ["第一支部2026年度清单"]
+    for hidden in (cast.committee_a.pk, cast.root.pk, cast.general_b.pk, 999999):
+        assert labels(within=hidden) == []
+    client.force_login(cast.leader)  # sees the orgs of unit A, not the root
+    assert labels(within=cast.committee_a.pk) == ["第一支部2026年度清单"]
+    assert labels(within=cast.root.pk) == labels(within=999999) == []
+    client.force_login(cast.committee_admin)
+    assert labels(within=cast.root.pk) == ["教育局支部2026年度清单", "第一支部2026年度清单"]
+
+
+def test_it_links_the_next_page_and_the_ledger_with_one_page_parameter_at_most(client, cast):
+    Duty.objects.bulk_create(
+        [Duty(title=f"事项{i}", assignee_org=cast.branch_a1, assigning_org=cast.root, due_on=LATER)
+         for i in range(120)]
+    )  # fmt: skip
+    client.force_login(cast.committee_admin)
+    response = client.get(BOARD, {"org_q": "A1", "org": "", "page": 2})
+    assert response.status_code == 200 and response.context["page"].number == 2
+    html = response.content.decode().replace("&amp;", "&")
+    assert f'href="?org={cast.branch_a1.pk}&page=3">下一页' in html
+    assert f'href="?org={cast.branch_a1.pk}&page=1">上一页' in html
+    assert "page=" not in response.context["export_url"]
+    assert "page=" not in response.context["rollup_url"]
+
+
 def test_it_exports_the_ledger_with_the_same_query_strings(client, cast):
     _open(cast, cast.branch_a2, "二支部的事项")
     _open(cast, cast.branch_b1, "教育局的事项")
@@ -247,7 +285,11 @@ def test_it_lists_every_org_on_the_roll_up_page_paginated_searchable_and_filtere
     page = response.context["page"]
     assert page.paginator.count == 60 and len(page.object_list) == 50
     assert page.object_list[0]["org"].name == "新增支部40"  # attention first
-    assert len(client.get(ROLLUP, {"page": 2}).context["page"].object_list) == 10
+    second = client.get(ROLLUP, {"page": 2, "order": "tree"})
+    assert len(second.context["page"].object_list) == 10
+    assert second.context["page"].querystring == "order=tree"
+    assert 'href="?order=tree&page=1">上一页' in second.content.decode()
+    assert "page=" not in second.context["export_url"] and "page=" not in second.context["board_url"]
     tree = client.get(ROLLUP, {"order": "tree"}).context["page"].object_list
     assert [r["org"].name for r in tree[:2]] == ["新增支部0", "新增支部1"]
     found = client.get(ROLLUP, {"name": "新增支部1"}).context["page"].object_list

@@ -12,8 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from sizheng.org import pickers
-from sizheng.org.forms import PeopleFilterForm
+from sizheng.org import access, pickers
+from sizheng.org.forms import PeopleFilterForm, managed_units
 from sizheng.org.models import Office, Org, Person, PoliticalStatus, Unit
 from sizheng.org.testing import make_org, make_person
 
@@ -350,3 +350,113 @@ def test_it_shows_the_current_placement_in_the_transfer_pickers(client, cast):
             "office_q": "财政局 · 预算处", "org": cast.branch_a1.pk, "org_q": "第二支部", "version": member.version}  # fmt: skip
     assert client.post(reverse("org:person_transfer", args=[member.pk]), data).status_code == 302
     assert Person.objects.get(pk=member.pk).org == cast.branch_a2
+
+
+# --- who may pick: the predicates live next to the scope rule (org.access) ----------------------
+
+MANAGERS = {"committee_admin", "secretary_a", "secretary_b", "org_admin"}
+SCOPED = MANAGERS | {"leader", "counselor", "counselor_backup", "union"}  # a post or grant beyond membership
+OTHERS = {"member", "outsider", "sysadmin", "secadmin", "auditor"}
+
+
+@pytest.mark.parametrize("who", sorted(SCOPED | OTHERS))
+def test_it_decides_who_may_pick_with_the_scope_rules_predicates(cast, who, django_assert_num_queries):
+    user = getattr(cast, who)
+    own = access.scope_of(user).own_org_id
+    with django_assert_num_queries(0):  # the scope is cached: no query
+        manages, beyond = access.manages_any(user), access.sees_beyond_own_org(user)
+    assert (manages, beyond) == (who in MANAGERS, who in SCOPED)
+    # They agree with the Q builders beside them.
+    assert manages == access.managed_orgs(user).exists()
+    if not beyond:
+        assert set(Org.objects.visible_to(user).values_list("pk", flat=True)) <= {own}
+    assert set(access.managed_units(user)) == set(managed_units(user))
+    assert pickers.scope_for("org", "placement").allowed is access.manages_any
+    assert pickers.scope_for("org", "visible").allowed is access.sees_beyond_own_org
+    # No second copy of the rules in the pickers.
+    assert not any(hasattr(pickers, name) for name in ("may_manage", "may_pick_orgs", "managed_units"))
+
+
+def test_it_narrows_offices_only_by_a_unit_in_scope(client, cast):
+    """A narrowing pk is resolved within the user's scope: a unit out of scope narrows to nothing."""
+    stray = Office.objects.create(unit=cast.unit_b, name="财务处")
+    # In scope, with an office of unit B (inconsistent data the services refuse; here, what the
+    # narrowing must not rely on).
+    Person.objects.filter(pk=make_person("吴芳", cast.unit_a, org=cast.branch_a1).pk).update(office=stray)
+    client.force_login(cast.secretary_a)
+    assert _options(client.get(pick("office"), {"q": "财务处"})) == [(str(stray.pk), "教育局 · 财务处")]
+    for unit in (cast.unit_b.pk, 999999):
+        assert _options(client.get(pick("office"), {"q": "处", "unit": unit})) == []
+    assert {
+        label for _, label in _options(client.get(pick("office"), {"q": "处", "unit": cast.unit_a.pk}))
+    } == {"财政局 · 预算处"}
+    client.force_login(cast.org_admin)
+    params = {"q": "处", "scope": "placement"}
+    assert _options(client.get(pick("office"), {**params, "unit": cast.unit_b.pk})) == []
+    assert _options(client.get(pick("office"), {**params, "unit": cast.unit_a.pk}))
+
+
+# --- paging: one page parameter, none in the export ----------------------------------------------
+
+
+def _href(response, text: str) -> str:
+    [href] = re.findall(rf'href="([^"]*)"[^>]*>{text}</a>', response.content.decode())
+    return href.replace("&amp;", "&")
+
+
+def test_it_links_the_next_page_and_the_export_with_the_pk_and_one_page_parameter(client, cast):
+    _plant(cast, 120)  # 127 people: three pages
+    client.force_login(cast.committee_admin)
+    response = client.get(PEOPLE, {"org_q": "ROOT", "org": "", "sort": "name", "page": 2})
+    assert response.status_code == 200 and response.context["page"].number == 2
+    assert _href(response, "下一页") == f"?org={cast.root.pk}&sort=name&page=3"
+    assert _href(response, "上一页") == f"?org={cast.root.pk}&sort=name&page=1"
+    export = _href(response, "导出 Excel")
+    assert export == f"{reverse('org:people_export')}?org={cast.root.pk}&sort=name"
+    assert "page=" not in export
+    # A link without typed text: the page parameter is still there only once.
+    response = client.get(PEOPLE, {"page": 2})
+    assert _href(response, "下一页") == "?page=3" and "page" not in _href(response, "导出 Excel")
+
+
+# --- accessibility: a status line, and no empty listbox ------------------------------------------
+
+
+def test_it_says_what_was_found_in_a_status_line_not_in_the_listbox(client, cast):
+    client.force_login(cast.committee_admin)
+    html = _filters(client.get(PEOPLE))
+    for name in ("unit", "office", "org"):
+        assert f'id="id_{name}_list" role="listbox" aria-label="' in html
+        assert re.search(rf'id="id_{name}_list" role="listbox" aria-label="[^"]*" hidden>', html)
+        assert f'id="id_{name}_list_status" role="status" aria-live="polite"' in html
+        assert f'id="id_{name}_list_note" aria-hidden="true" data-sz-picker-note hidden>' in html
+    headers = {"HX-Request": "true", "HX-Target": "id_org_list"}
+
+    def parts(params) -> tuple[str, str, str]:
+        body = client.get(pick("org"), params, headers=headers).content.decode()
+        listbox = body.split("<div", 1)[0]  # the options; the rest is swapped out of band
+        note = re.search(r'id="id_org_list_note"[^>]*>([^<]*)</div>', body)[1]
+        status = re.search(r'hx-swap-oob="innerHTML:#id_org_list_status">([^<]*)</div>', body)[1]
+        return listbox, note, status
+
+    listbox, note, status = parts({"q": "第二支部"})
+    assert listbox.count('role="option"') == 1 and note == ""
+    assert status == "找到 1 个，用上下方向键选择。"
+    listbox, note, status = parts({"q": "火星"})
+    assert listbox.strip() == "" and "presentation" not in listbox
+    assert note == status == "没有找到名称包含“火星”的党组织，请换个说法再试。"
+    _plant(cast, 30)
+    listbox, note, status = parts({"q": "新增支部"})
+    assert listbox.count('role="option"') == 20 and "presentation" not in listbox
+    assert note == "只显示前 20 个，请输入更完整的名称。"
+    assert status == "找到 20 个以上，只显示前 20 个，用上下方向键选择，或输入更完整的名称。"
+
+
+def test_it_renders_no_listbox_where_there_are_no_suggestions(cast):
+    """A member has no people list and sees one org: the pickers are plain text inputs."""
+    html = str(PeopleFilterForm({}, user=cast.member)["org"]) + str(
+        PeopleFilterForm({}, user=cast.member)["unit"]
+    )
+    assert 'name="org_q"' in html and 'name="org"' in html
+    for absent in ('role="listbox"', 'role="combobox"', "aria-controls", "hx-get", 'role="status"'):
+        assert absent not in html

@@ -1,7 +1,10 @@
 /* Search-as-you-type pickers (org.pickers): a combobox text input, a hidden pk and a listbox that
-   htmx fills with suggestions. Choosing one (click, or arrow keys then Enter) puts its pk in the
-   hidden input and its label in the text; typing again clears the pk. Without this file the text is
-   simply submitted and resolved by the server. Event delegation only: nothing inline (CSP). */
+   htmx fills with suggestions (the response also fills a visible note and a role=status line for
+   screen readers: how many were found, or that none was). The listbox is rendered hidden, so that
+   without this file no empty listbox stays in the accessibility tree; it is shown only while it has
+   options. Choosing one (click, or arrow keys then Enter) puts its pk in the hidden input and its
+   label in the text; typing again clears the pk. Without this file the text is simply submitted
+   and resolved by the server. Event delegation only: nothing inline (CSP). */
 (function () {
   "use strict";
 
@@ -12,7 +15,9 @@
       root: root,
       input: root.querySelector("[data-sz-picker-input]"),
       pk: root.querySelector("[data-sz-picker-pk]"),
-      list: root.querySelector("[role=listbox]")
+      list: root.querySelector("[role=listbox]"),
+      note: root.querySelector("[data-sz-picker-note]"),
+      status: root.querySelector("[data-sz-picker-status]")
     };
   }
 
@@ -25,6 +30,7 @@
   }
 
   function setOpen(p, open) {
+    p.list.hidden = !open;
     p.list.classList.toggle("show", open);
     p.input.setAttribute("aria-expanded", open ? "true" : "false");
     if (!open) {
@@ -46,11 +52,18 @@
     opts[index].scrollIntoView({ block: "nearest" });
   }
 
+  // Empty the listbox, the note and the status line (the text was cleared or an option chosen).
+  function reset(p) {
+    setOpen(p, false);
+    p.list.textContent = "";
+    if (p.note) { p.note.textContent = ""; p.note.hidden = true; }
+    if (p.status) { p.status.textContent = ""; }
+  }
+
   function choose(p, option) {
     p.pk.value = option.getAttribute("data-pk");
     p.input.value = option.getAttribute("data-label");
-    setOpen(p, false);
-    p.list.textContent = "";
+    reset(p);
     p.input.focus();
     p.pk.dispatchEvent(new Event("change", { bubbles: true }));
   }
@@ -74,15 +87,13 @@
     if (!e.target.matches || !e.target.matches("[data-sz-picker-input]")) { return; }
     var p = parts(e.target);
     p.pk.value = "";
-    if (!p.input.value.trim()) {
-      setOpen(p, false);
-      p.list.textContent = "";
-    }
+    if (p.list && !p.input.value.trim()) { reset(p); }
   });
 
   document.addEventListener("keydown", function (e) {
     if (!e.target.matches || !e.target.matches("[data-sz-picker-input]")) { return; }
     var p = parts(e.target);
+    if (!p.list) { return; }  // no suggestions for this user: a plain text input
     var open = p.list.classList.contains("show");
     if (e.key === "ArrowDown" || e.key === "ArrowUp") {
       if (!options(p).length) { return; }
@@ -111,12 +122,12 @@
 
   document.addEventListener("focusout", function (e) {
     var p = parts(e.target);
-    if (p && !(e.relatedTarget && p.root.contains(e.relatedTarget))) { setOpen(p, false); }
+    if (p && p.list && !(e.relatedTarget && p.root.contains(e.relatedTarget))) { setOpen(p, false); }
   });
 
   document.addEventListener("focusin", function (e) {
     if (!e.target.matches || !e.target.matches("[data-sz-picker-input]")) { return; }
     var p = parts(e.target);
-    if (p.list.children.length && p.input.value.trim() && !p.pk.value) { setOpen(p, true); }
+    if (p.list && p.list.children.length && p.input.value.trim() && !p.pk.value) { setOpen(p, true); }
   });
 })();

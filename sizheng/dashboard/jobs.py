@@ -75,6 +75,16 @@ def warm() -> dict:
         part = warm_cards(cards.Ctx(None, kind, today.year, today))
         result["cards"].update(part["cards"])
         result["failed"] += part["failed"]
+    # The compliance heatmap's default views (this year, by month and by quarter): its own cache, kept
+    # under the life app's data version, so this only computes after a change or at a new day.
+    from sizheng.life.views_compliance import warm_committee_heatmap
+
+    try:
+        warm_committee_heatmap(today)
+    except Exception as exc:  # the cards are warm already; the heatmap then computes on its first view
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("dashboard warm: compliance heatmap failed (%s)\n%s", type(exc).__name__, frames)
+        result["failed"].append("life.heatmap")
     result["seconds"] = round(time.monotonic() - started, 1)
     log.info(
         "dashboard warm: %d cards in %.1f s%s",

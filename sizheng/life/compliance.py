@@ -3,19 +3,31 @@
 Reads in three queries whatever the number of orgs and periods: the active rules (none when the
 caller passes them), the counted meetings' dates for the orgs, and the exemptions. Everything else
 is the pure evaluator, asked once per distinct verdict (see ``_judge_all``).
+
+Results derived from an evaluation may be kept in the default cache with :func:`cached`, keyed with
+the **data version** (:func:`data_version`): a token every write of what ``evaluate`` reads replaces
+after its commit (:func:`data_changed` — meetings, exemptions, rules, the org tree), so a cached result
+is never served once the data it was computed from has changed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from sizheng.core import rules as core_rules
 from sizheng.life.models import ComplianceRule, Exemption, Meeting
+from sizheng.org import events
 from sizheng.org.models import Org
 
 STATUS_LABELS = {
@@ -28,6 +40,69 @@ STATUS_LABELS = {
 }
 # Statuses from worst to best: a heatmap cell shows the worst of its outcomes (none: not applicable).
 WORST_FIRST = ("violation", "warning", "not_yet_due", "exempt", "met")
+
+VERSION_KEY = "life:compliance:version"
+CACHE_TIMEOUT = 6 * 3600  # a cached result's lifetime; freshness comes from the version, not from this
+T = TypeVar("T")
+
+
+def data_version() -> str:
+    """The current data version: a random token, replaced by every :func:`data_changed`.
+
+    A token rather than a counter: a file cache's ``incr`` is a read then a write, so two processes
+    bumping at once could set the same number, or an older one; a fresh token is never reused. A token
+    lost to a cache cull is replaced by a new one (the cached results just miss once).
+    """
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = secrets.token_hex(8)
+        if not cache.add(VERSION_KEY, version, timeout=None):
+            version = cache.get(VERSION_KEY) or version
+    return version
+
+
+def _bump() -> None:
+    cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
+
+
+def data_changed() -> None:
+    """Something ``evaluate`` reads changed: a meeting, an exemption, a rule or an org.
+
+    The version is replaced once the transaction commits (at once outside one): a reader that read the
+    old version before the commit stores its result under the old version, never read again; a reader
+    that reads the new one also sees the committed data. Every write path calls this (see README).
+    """
+    transaction.on_commit(_bump)
+
+
+@events.subscribe("org_changed")
+def _org_changed(**_) -> None:
+    """An org was created or changed (kind, founding, dissolution, place): ``org.services`` emits it."""
+    data_changed()
+
+
+def cached(parts: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, kept in the default cache under ``parts`` and the data version.
+
+    ``parts`` must name everything the result depends on besides the data (year, columns, rules chosen,
+    the orgs in view, ``today``). The version is read *before* computing, so a write committed during
+    the computation leaves the result under a version no longer current.
+    """
+    approval = ",".join(sorted(getattr(settings, "LIFE_APPROVAL_REQUIRED", ())))
+    raw = repr((data_version(), approval, *parts)).encode()
+    key = "life:compliance:result:" + hashlib.blake2b(raw, digest_size=16).hexdigest()
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    value = compute()
+    cache.set(key, value, CACHE_TIMEOUT)
+    return value
+
+
+def orgs_digest(orgs: Iterable[Org]) -> str:
+    """A short digest of a set of orgs (their ids), for a cache key."""
+    ids = ",".join(str(pk) for pk in sorted(o.pk for o in orgs))
+    return hashlib.blake2b(ids.encode(), digest_size=16).hexdigest()
 
 
 def to_rule(row: ComplianceRule) -> core_rules.Rule:

@@ -706,6 +706,7 @@ def write_life(
     """Bulk-insert the plan; returns (meetings, attendance rows, exemptions, appraisals, entries)."""
     from django.db import connection
 
+    from sizheng.life import compliance
     from sizheng.life.models import Appraisal, AppraisalEntry, Attendance, ComplianceRule, Exemption, Meeting
 
     meetings = [
@@ -738,6 +739,7 @@ def write_life(
             exemptions.append(Exemption(rule_id=rules[code], org_id=org_id, period_key=key, reason=reason,
                                         created_by_id=approver, created_at=now))  # fmt: skip
     Exemption.objects.bulk_create(exemptions, batch_size=BATCH)
+    compliance.data_changed()  # the heatmap cache (a var dir's file cache outlives a regenerated database)
     # Each appraisal links to the branch's 民主评议党员 meeting of that year, when there was one.
     appraisal_meetings = {}
     for obj in meetings:

@@ -196,6 +196,7 @@ def rule_create(*, actor, form: RuleForm) -> ComplianceRule:
     row = form.save(commit=False)
     row.is_local = True
     row.save()
+    compliance.data_changed()
     audit.record(actor, "compliance_rule_create", row, {"code": row.code, "scope_org": row.scope_org_id})
     return row
 
@@ -206,6 +207,7 @@ def rule_update(*, actor, form: RuleForm) -> ComplianceRule:
     changed = sorted(form.changed_data)
     row = form.save()
     if changed:
+        compliance.data_changed()
         audit.record(actor, "compliance_rule_update", row, {"code": row.code, "fields": changed,
                                                             "is_active": row.is_active})  # fmt: skip
     return row

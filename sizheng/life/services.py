@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from sizheng.core import audit, calendar
 from sizheng.core.apitools import Conflict
+from sizheng.life.compliance import data_changed
 from sizheng.life.models import (
     Attendance,
     AttendanceStatus,
@@ -109,6 +110,7 @@ def meeting_record(
             )
         )
     Attendance.objects.bulk_create(rows)
+    data_changed()
     audit.record(actor, "meeting_record", meeting, {"kind": kind, "org": org.pk, "state": meeting.state})
     return meeting
 
@@ -140,6 +142,7 @@ def motion_passes(ayes: int, expected_voting: int) -> bool:
 def _cas(meeting: Meeting, version: int, **changes) -> None:
     if not Meeting.objects.filter(pk=meeting.pk, version=version).update(version=F("version") + 1, **changes):
         raise Conflict("该会议记录已被他人修改，请刷新页面后重新填写。")
+    data_changed()  # every change of a record goes through here (state, dates, org, kind)
     for k, v in changes.items():
         setattr(meeting, k, v)
     meeting.version = version + 1
@@ -228,6 +231,7 @@ def exemption_add(*, actor, rule: ComplianceRule, org: Org, period_key: str, rea
         reason=reason.strip(),
         created_by=actor if getattr(actor, "pk", None) else None,
     )
+    data_changed()
     audit.record(actor, "exemption_add", exemption, {"rule": rule.code, "org": org.pk, "period": period_key})
     return exemption
 
@@ -347,5 +351,6 @@ def compliance_rules_install_defaults(*, actor=None) -> int:
             },
         )  # fmt: skip
         created += made
+    data_changed()
     audit.record(actor, "compliance_rules_install_defaults", None, {"created": created})
     return created

@@ -3,7 +3,8 @@ actions (登记豁免, 转为督办事项), and the rules as data.
 
 Every screen computes with ``compliance.evaluate`` (three queries for any number of orgs and
 records; two on the heatmap, which passes the rules it read) plus one org query, so the query count
-is flat in orgs and meetings. The heatmap shows up to ``SUMMARY_OVER`` orgs as rows; more, it
+is flat in orgs and meetings. The heatmap keeps each org's column statuses in the cache under the
+data version (``compliance.cached``), so an unchanged view skips the evaluation. The heatmap shows up to ``SUMMARY_OVER`` orgs as rows; more, it
 summarises them per org below the view's root, with pages and a drill-down (the README says why).
 
 How outcomes fill the columns: an outcome of a rule's period Q falls in column C when Q lies within
@@ -245,6 +246,48 @@ def _summary(orgs, ranks, known, depth: int, columns, drill_url) -> list[SumRow]
     return out
 
 
+def _columns(year: int, grain: str) -> list[Period]:
+    """The heatmap's columns: the year's months or quarters, then the year."""
+    year_period = Period.of("year", year)
+    return [*periods_between(grain, year_period.start, year_period.end), year_period]  # type: ignore[arg-type]
+
+
+def _heatmap_ranks(orgs, year, grain, kind, active, columns, today) -> dict[int, list[int]]:
+    """Each org's worst status per column (``_ranks``), kept in the cache under the data version.
+
+    The key names all the result depends on besides the data: the year, grain, activity, ``today`` and
+    the orgs evaluated (their ids — the user's scope and ``under`` narrowed to the kinds the rules
+    bind); the data version (``compliance.cached``) covers meetings, exemptions, rules and orgs.
+    """
+    codes = None if kind == "all" else [r.code for r in _rules_by_kind(active, kind)]
+
+    def evaluate() -> dict[int, list[int]]:
+        matrix = compliance.evaluate(orgs, _year_periods(year), today=today, rules=active, rule_codes=codes)
+        return _ranks(matrix, columns)
+
+    key = ("heatmap", year, grain, kind, today.isoformat(), compliance.orgs_digest(orgs))
+    return compliance.cached(key, evaluate)
+
+
+def warm_committee_heatmap(today=None) -> list[str]:
+    """Fill the cache with the committee's default views: this year by month and by quarter, every
+    activity, whole tree (the 工委 sees every org). Cheap when nothing changed (two cache reads).
+
+    Returns the views warmed (``"month"``, ``"quarter"``) for the caller's log.
+    """
+    today = today or timezone.localdate()
+    active = list(ComplianceRule.objects.filter(is_active=True).select_related("scope_org"))
+    kinds = _bound_kinds(active)
+    # The same orgs, fields and order as the committee's request (``visible_to``: every org).
+    every = Org.objects.only("pk", "name", "kind", "path", "depth", "founded_on", "dissolved_on")
+    orgs = sorted((o for o in every if o.kind in kinds), key=lambda o: o.path)
+    done = []
+    for grain in ("month", "quarter"):
+        _heatmap_ranks(orgs, today.year, grain, "all", active, _columns(today.year, grain), today)
+        done.append(grain)
+    return done
+
+
 class _DrillUrl:
     """``?year=&grain=&kind=&sort=&under=<pk>``: the heatmap of one org's subtree, same filters."""
 
@@ -267,7 +310,8 @@ def heatmap(request: HttpRequest) -> HttpResponse:
     Up to ``SUMMARY_OVER`` orgs: one row each, grouped under their top org. More: one row per org
     below the view's root (``under``, else the top), aggregating its orgs, 50 a page; each drills
     down to ``?under=``. Five queries of its own for any number of orgs (rules, ``under``, the orgs,
-    and ``compliance.evaluate``'s meetings and exemptions).
+    and ``compliance.evaluate``'s meetings and exemptions); three when the statuses come from the
+    cache (same view, same day, no write since).
     """
     user, today = request.user, timezone.localdate()
     active = list(ComplianceRule.objects.filter(is_active=True).select_related("scope_org"))
@@ -289,11 +333,8 @@ def heatmap(request: HttpRequest) -> HttpResponse:
         (o for o in known_list if o.kind in kinds and o.path.startswith(inside)), key=lambda o: o.path
     )
     year = f["year"]
-    columns = list(periods_between(f["grain"], Period.of("year", year).start, Period.of("year", year).end))
-    columns.append(Period.of("year", year))
-    codes = None if f["kind"] == "all" else [r.code for r in rules]
-    matrix = compliance.evaluate(orgs, _year_periods(year), today=today, rules=active, rule_codes=codes)
-    ranks = _ranks(matrix, columns)
+    columns = _columns(year, f["grain"])
+    ranks = _heatmap_ranks(orgs, year, f["grain"], f["kind"], active, columns, today)
     kind_q = "" if f["kind"] == "all" else f"?kind={f['kind']}"
 
     def cell_url(org_id: int, key: str) -> str:

@@ -50,6 +50,7 @@ def org_create(*, actor, name: str, kind: str, parent: Org | None, code: str, un
     if units:
         org_set_units(org=org, units=units)
     audit.record(actor, "org_create", org, {"kind": kind, "parent": parent.pk if parent else None})
+    events.emit("org_changed", org=org, actor=actor)  # the compliance cache's data version (life)
     return org
 
 
@@ -83,6 +84,7 @@ def org_update(*, actor, org: Org, version: int, **changes) -> Org:
         changed.append("units")
     if changed:
         audit.record(actor, "org_update", org, {"fields": changed})
+        events.emit("org_changed", org=org, actor=actor)  # the compliance cache's data version (life)
     return org
 
 

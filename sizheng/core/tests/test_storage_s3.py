@@ -24,6 +24,7 @@ import pytest
 import time_machine
 from django.core.files.storage import InMemoryStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
@@ -327,3 +328,92 @@ def test_restoring_a_backup_made_on_object_storage_leaves_local_uploads_alone(tm
     assert (media / "2026" / "11" / "a.txt").read_bytes() == EVIDENCE
     assert report.media_removed == 0 and report.mismatches == []
     assert any("本机的上传文件目录保持原样" in w for w in report.warnings)
+
+
+# --- streamed downloads, and a failed cleanup after a failed upload ---------------------------------
+
+BIG = ("第一党支部学习记录。" * 9000).encode()  # about 270 KB: several 64 KB chunks, not a multiple of one
+
+
+def _big_download(client, cast):
+    stored = files.store_upload(
+        SimpleUploadedFile("学习记录.txt", BIG), actor=cast.secretary_a, owner_kind="t", owner_id=1
+    )
+    client.force_login(cast.secretary_a)  # the uploader may read their own file
+    return stored, client.get(reverse("core:file", args=[stored.uid]))
+
+
+def test_it_streams_a_download_from_the_bucket_in_chunks_and_closes_the_body(
+    client, cast, endpoint, bucket, monkeypatch
+):
+    opened = []
+
+    class Seen(files._Chunks):
+        def __init__(self, body) -> None:
+            super().__init__(body)
+            opened.append(body)
+
+    monkeypatch.setattr(files, "_Chunks", Seen)
+    monkeypatch.setattr(
+        type(media_storage()), "open", lambda *a, **k: pytest.fail("S3File spools the object")
+    )
+    stored, response = _big_download(client, cast)
+    assert response.status_code == 200 and type(response) is StreamingHttpResponse
+    chunks = list(response.streaming_content)
+    assert b"".join(chunks) == BIG and len(chunks) == -(-len(BIG) // files.S3_CHUNK)
+    assert all(len(c) <= files.S3_CHUNK for c in chunks)
+    assert response["Content-Length"] == str(len(BIG))
+    assert len(opened) == 1 and opened[0]._raw_stream.closed  # closed once the response was sent
+    event = AuditEvent.objects.get(action="file_download", object_id=str(stored.pk))
+    assert event.actor == cast.secretary_a
+
+
+def test_it_sends_the_same_headers_from_the_bucket_as_from_the_filesystem(
+    client, cast, endpoint, bucket, settings, tmp_path
+):
+    _, from_bucket = _big_download(client, cast)
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "sizheng.core.storage.MediaStorage"}}
+    settings.MEDIA_ROOT, settings.MEDIA_ACCEL_REDIRECT = tmp_path / "media", ""
+    _, from_disk = _big_download(client, cast)
+    assert type(from_disk) is FileResponse
+    assert b"".join(from_disk.streaming_content) == b"".join(from_bucket.streaming_content) == BIG
+    headers = dict(from_bucket.headers)
+    assert headers == dict(from_disk.headers)
+    assert headers["Content-Type"] == "text/plain" and headers["Content-Length"] == str(len(BIG))
+    assert (
+        headers["Content-Disposition"].startswith("attachment;")
+        and "filename*=UTF-8''" in headers["Content-Disposition"]
+    )
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Cache-Control"] == "private, no-store"
+
+
+def test_it_reports_the_rows_error_when_the_cleanup_delete_fails_too(
+    cast, endpoint, bucket, monkeypatch, caplog
+):
+    from botocore.exceptions import EndpointConnectionError
+
+    def broken_audit(*args, **kwargs):
+        raise RuntimeError("审计写入失败")
+
+    def broken_delete(self, name):
+        raise EndpointConnectionError(endpoint_url=f"{endpoint}/{bucket}/{name}")
+
+    monkeypatch.setattr(audit, "record", broken_audit)
+    monkeypatch.setattr(type(media_storage()), "delete", broken_delete)
+    with pytest.raises(RuntimeError, match="审计写入失败"):
+        files.store_upload(
+            SimpleUploadedFile("谈话提纲.txt", EVIDENCE), actor=cast.secretary_a, owner_kind="t", owner_id=1
+        )
+    assert not StoredFile.objects.exists()
+    (orphan,) = s3.keys_in(endpoint, bucket)  # left behind: the log says so
+    (record,) = [r for r in caplog.records if r.name == "sizheng.core.files"]
+    text = record.getMessage()
+    assert record.levelname == "ERROR" and "S3Storage" in text and "EndpointConnectionError" in text
+    assert orphan not in text and "谈话提纲" not in text and endpoint not in text
+
+
+def test_it_takes_a_chinese_text_whose_sample_cuts_a_character_for_text():
+    text = ("第一党支部学习记录。" * 900).encode()
+    for cut in (8190, 8191, 8192):  # the sample's end falls on each byte of a three-byte character
+        assert files._sniff(text[:cut]) == "text/plain"
+    assert files._sniff(b"abc\xff\xfe") is None

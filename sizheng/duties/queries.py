@@ -210,15 +210,62 @@ def board_queryset(user, f: BoardFilters, today: date) -> QuerySet[Duty]:
     return sort_board(filter_board(Duty.objects.visible_to(user), f, today), f.sort).for_board()
 
 
-def _count_spec(today: date) -> dict[str, Any]:
-    """The aggregates behind the counts: total, per state, per warning, overdue."""
-    spec: dict[str, Any] = {"total": Count("pk")}
-    for s in State.values:
-        spec[f"state_{s}"] = Count("pk", filter=Q(state=s))
-    for level in WARNING_LEVELS:
-        spec[f"warning_{level}"] = Count("pk", filter=warnings.warning_q(level, today))
-    spec["overdue"] = Count("pk", filter=Q(state__in=AWAITING_OWNER, due_on__lt=today))
-    return spec
+# Where a duty's due date falls on a day: for a duty awaiting its owner each band is one warning
+# level, and the first two are overdue. Other duties, and those due later, have no warning.
+BAND_RED, BAND_LATE, BAND_TODAY, BAND_BLUE = range(4)
+_BAND_KEYS: dict[int | None, tuple[str, ...]] = {
+    BAND_RED: (f"warning_{warnings.RED}", "overdue"),
+    BAND_LATE: (f"warning_{warnings.YELLOW}", "overdue"),
+    BAND_TODAY: (f"warning_{warnings.YELLOW}",),
+    BAND_BLUE: (f"warning_{warnings.BLUE}",),
+    None: (f"warning_{warnings.NONE}",),
+}
+COUNT_KEYS = ("total", *(f"state_{s}" for s in State.values),
+              *(f"warning_{w}" for w in WARNING_LEVELS), "overdue")  # fmt: skip
+
+
+def due_band(today: date) -> Case:
+    """The band of each duty's due date as one CASE on ``warnings.warning_q``'s bounds (NULL: later).
+
+    Counting is then a plain GROUP BY (org, state, band), the state deciding in Python whether the
+    band warns: at 40,000 duties PostgreSQL took ~45 ms for the fifteen ``COUNT(...) FILTER (WHERE
+    state IN …)``, ~9 ms for the grouping (a ``state IN`` inside the CASE cost another ~15 ms).
+    """
+    b = warnings.bounds(today)
+    return Case(
+        When(due_on__lt=b.yellow_from, then=Value(BAND_RED)),
+        When(due_on__lt=today, then=Value(BAND_LATE)),
+        When(due_on=today, then=Value(BAND_TODAY)),
+        When(due_on__lte=b.blue_until, then=Value(BAND_BLUE)),
+        output_field=IntegerField(),
+    )
+
+
+def tally(qs: QuerySet[Duty], today: date, *by: str) -> QuerySet:
+    """ONE grouped query: tuples ``(*by, state, band, n)`` of the filtered set (few rows per group).
+
+    Unfiltered it reads only the (assignee org, state, due date) index: the duty rows are wide, and
+    reading the state and due date out of 40,000 of them cost PostgreSQL more than the grouping.
+    """
+    return (
+        qs.order_by()
+        .annotate(due_band=due_band(today))
+        .values_list(*by, "state", "due_band")
+        .annotate(n=Count("*"))  # not COUNT(id): the (assignee org, state, due date) index covers it
+    )
+
+
+_KEYS: dict[tuple[str, int | None], tuple[str, ...]] = {}
+
+
+def _keys(state: str, band: int | None) -> tuple[str, ...]:
+    """The counts a (state, band) adds to: total, its state's, its warning's, maybe overdue."""
+    keys = _KEYS.get((state, band))
+    if keys is None:
+        own = (f"state_{state}",) if state in State.values else ()
+        warns = _BAND_KEYS[band if state in AWAITING_OWNER else None]
+        keys = _KEYS[(state, band)] = ("total", *own, *warns)
+    return keys
 
 
 def _counts(row: Mapping[str, int]) -> dict[str, Any]:
@@ -238,8 +285,12 @@ def _counts(row: Mapping[str, int]) -> dict[str, Any]:
 
 
 def board_counts(qs: QuerySet[Duty], today: date) -> dict[str, Any]:
-    """Counts by state and by warning of a filtered set, in ONE aggregate query."""
-    return _counts(qs.order_by().aggregate(**_count_spec(today)))
+    """Counts by state and by warning of a filtered set, in ONE grouped query."""
+    totals = dict.fromkeys(COUNT_KEYS, 0)
+    for state, band, n in tally(qs, today):
+        for k in _keys(state, band):
+            totals[k] += n
+    return _counts(totals)
 
 
 def _ancestor_path(path: str, depth: int) -> str:
@@ -304,20 +355,27 @@ class Rollup:
 def rollup(qs: QuerySet[Duty], today: date, parent: Org | None = None) -> Rollup:
     """ONE grouped query (per assignee org) giving both the board's counts and the roll-up groups."""
     depth = parent.depth + 1 if parent is not None else 1
-    spec = _count_spec(today)
-    totals: dict[str, int] = dict.fromkeys(spec, 0)
+    totals = dict.fromkeys(COUNT_KEYS, 0)
     groups: dict[str, dict[str, Any]] = {}
-    for row in qs.order_by().values("assignee_org__path").annotate(**spec):
-        for k in totals:
-            totals[k] += row[k]
-        path = row["assignee_org__path"]
-        key = _ancestor_path(path, depth) if path.count(".") > depth else path
-        g = groups.setdefault(key, {"path": key, **dict.fromkeys(ROLLUP_KEYS, 0)})
-        g["total"] += row["total"]
-        g["open"] += sum(row[f"state_{s}"] for s in OPEN_STATES)
-        g["red"] += row[f"warning_{warnings.RED}"]
-        g["overdue"] += row["overdue"]
-        g["closed"] += row[f"state_{State.CLOSED}"]
+    keys: dict[str, str] = {}  # assignee org path → its group's path
+    for path, state, band, n in tally(qs, today, "assignee_org__path"):
+        for k in _keys(state, band):
+            totals[k] += n
+        key = keys.get(path)
+        if key is None:
+            key = keys[path] = _ancestor_path(path, depth) if path.count(".") > depth else path
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = {"path": key, **dict.fromkeys(ROLLUP_KEYS, 0)}
+        g["total"] += n
+        if state in OPEN_STATES:
+            g["open"] += n
+        elif state == State.CLOSED:
+            g["closed"] += n
+        if state in AWAITING_OWNER and band is not None and band <= BAND_LATE:
+            g["overdue"] += n
+            if band == BAND_RED:
+                g["red"] += n
     return Rollup(_counts(totals), list(groups.values()), depth, parent.path if parent is not None else "")
 
 

@@ -56,13 +56,10 @@ SUMMARY_OVER = 60
 PER_PAGE = 50  # summary rows a page
 
 
-@dataclass
-class Cell:
-    """One heatmap cell: its status, colour, text and drill-down link."""
+class _Styled:
+    """What a cell shows for its ``status``: a colour and a mark (colour is not the only signal)."""
 
     status: str
-    url: str = ""
-    period: Period | None = None
 
     @property
     def css(self) -> str:
@@ -71,8 +68,17 @@ class Cell:
 
     @property
     def mark(self) -> str:
-        """The short text shown in the cell (colour is not the only signal)."""
+        """The short text shown in the cell."""
         return STATUS_STYLE[self.status][1]
+
+
+@dataclass
+class Cell(_Styled):
+    """One heatmap cell: its status, colour, text and drill-down link."""
+
+    status: str
+    url: str = ""
+    period: Period | None = None
 
     @property
     def label(self) -> str:
@@ -171,20 +177,12 @@ def _row(org: Org, ranks: list[int], columns: list[Period], cell_url) -> Row:
 
 
 @dataclass
-class SumCell:
+class SumCell(_Styled):
     """A summary cell: the worst status in the group and how many of its orgs have a gap."""
 
     status: str
     failing: int
     period: Period
-
-    @property
-    def css(self) -> str:
-        return STATUS_STYLE[self.status][0]
-
-    @property
-    def mark(self) -> str:
-        return STATUS_STYLE[self.status][1]
 
     @property
     def text(self) -> str:

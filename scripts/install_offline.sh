@@ -198,7 +198,7 @@ SIZHENG_ALLOWED_HOSTS=sizheng.example.gov.cn
 #SIZHENG_EMAIL_FROM=sizheng@example.gov.cn
 # 网站工作进程数（见 docs/deploy.md 第 4 节的公式）：
 SIZHENG_WEB_WORKERS=3
-# 缓存：不设置时为本机文件缓存（$SIZHENG_VAR_DIR/cache，本机所有进程共享）；多台机器时设为 db：
+# 缓存：不设置时为本机文件缓存（$VAR_DIR/cache，本机所有进程共享）；多台机器时设为 db：
 #SIZHENG_CACHE=db
 EOF
 	)

@@ -31,11 +31,20 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from sizheng.core import audit
 from sizheng.core.models import Role
 from sizheng.core.paging import paginate
 from sizheng.core.rules import Period, periods_between
+from sizheng.core.xlsx import LedgerWorkbook, xlsx_response
 from sizheng.life import compliance, services
-from sizheng.life.forms_compliance import ExemptionForm, HeatmapForm, RuleForm, rule_create, rule_update
+from sizheng.life.forms_compliance import (
+    GRAINS,
+    ExemptionForm,
+    HeatmapForm,
+    RuleForm,
+    rule_create,
+    rule_update,
+)
 from sizheng.life.models import ComplianceRule, Meeting
 from sizheng.org.access import ancestor_ids, get_org_or_404, manages_org, require
 from sizheng.org.models import Org
@@ -300,16 +309,26 @@ class _DrillUrl:
         return url + f"&under={pk}" if pk is not None else url
 
 
-@login_required
-@require_GET
-def heatmap(request: HttpRequest) -> HttpResponse:
-    """The committee heatmap: orgs in scope the rules bind × months or quarters of a year.
+@dataclass
+class _View:
+    """What the heatmap and its export share: the filters, the orgs in view and their statuses."""
 
-    Up to ``SUMMARY_OVER`` orgs: one row each, grouped under their top org. More: one row per org
-    below the view's root (``under``, else the top), aggregating its orgs, 50 a page; each drills
-    down to ``?under=``. Five queries of its own for any number of orgs (rules, ``under``, the orgs,
-    and ``compliance.evaluate``'s meetings and exemptions); three when the statuses come from the
-    cache (same view, same day, no write since).
+    form: HeatmapForm
+    f: dict
+    active: list[ComplianceRule]
+    under: Org | None
+    known: dict[int, Org]  # the orgs the user sees in the view's subtree and those above ``under``
+    orgs: list[Org]  # the orgs the rules bind, in tree order
+    columns: list[Period]
+    ranks: dict[int, list[int]]
+    today: Any
+
+
+def _view(request: HttpRequest) -> _View:
+    """The view's filters, orgs and per-org ranks (``under`` outside the scope: 404).
+
+    Five queries of its own for any number of orgs (rules, ``under``, the orgs, and
+    ``compliance.evaluate``'s meetings and exemptions); three when the ranks come from the cache.
     """
     user, today = request.user, timezone.localdate()
     active = list(ComplianceRule.objects.filter(is_active=True).select_related("scope_org"))
@@ -333,6 +352,22 @@ def heatmap(request: HttpRequest) -> HttpResponse:
     year = f["year"]
     columns = _columns(year, f["grain"])
     ranks = _heatmap_ranks(orgs, year, f["grain"], f["kind"], active, columns, today)
+    return _View(form, f, active, under, known, orgs, columns, ranks, today)
+
+
+@login_required
+@require_GET
+def heatmap(request: HttpRequest) -> HttpResponse:
+    """The committee heatmap: orgs in scope the rules bind × months or quarters of a year.
+
+    Up to ``SUMMARY_OVER`` orgs: one row each, grouped under their top org. More: one row per org
+    below the view's root (``under``, else the top), aggregating its orgs, 50 a page; each drills
+    down to ``?under=``. Five queries of its own for any number of orgs (rules, ``under``, the orgs,
+    and ``compliance.evaluate``'s meetings and exemptions); three when the statuses come from the
+    cache (same view, same day, no write since).
+    """
+    v = _view(request)
+    form, f, under, known, orgs, columns, ranks = v.form, v.f, v.under, v.known, v.orgs, v.columns, v.ranks
     kind_q = "" if f["kind"] == "all" else f"?kind={f['kind']}"
 
     def cell_url(org_id: int, key: str) -> str:
@@ -348,6 +383,7 @@ def heatmap(request: HttpRequest) -> HttpResponse:
         "n_orgs": len(orgs),
         "summary": len(orgs) > SUMMARY_OVER,
         "crumbs": _crumbs(under, known, drill),
+        "export_url": _export_url(f),
         "legend": [
             (s, *STATUS_STYLE[s], compliance.STATUS_LABELS[s]) for s in STATUS_STYLE if s != "not_applicable"
         ],
@@ -387,6 +423,93 @@ def _crumbs(under: Org | None, known: dict[int, Org], drill) -> list[tuple[str, 
         if org is not None and org.depth > 0:
             crumbs.append((org.name, drill(pk)))
     return [*crumbs, (under.name, "")]
+
+
+# --- the Excel ledger of a view -------------------------------------------------------------------
+
+GRAIN_LABELS = dict(GRAINS)
+
+
+def _export_url(f: dict) -> str:
+    """The export of the view shown: same year, grain, activity and ``under`` (order and page not)."""
+    keep = {"year": f["year"], "grain": f["grain"], "kind": f["kind"], "under": f["under"]}
+    query = urlencode({k: v for k, v in keep.items() if v is not None and (k, v) != ("kind", "all")})
+    return reverse("life:compliance_export") + "?" + query
+
+
+def _column_title(column: Period) -> str:
+    """A column's header, as on the page: 3月, Q2, 全年."""
+    if column.kind == "year":
+        return "全年"
+    return f"Q{column.index}" if column.kind == "quarter" else f"{column.index}月"
+
+
+def _scope_text(v: _View) -> str:
+    """The view's scope in words: ``under`` with its sub-orgs, else the top orgs the user sees."""
+    if v.under is not None:
+        return f"{v.under.name}（含下级）"
+    tops = [o for o in v.known.values() if not any(pk in v.known for pk in ancestor_ids(o.path)[:-1])]
+    names = "、".join(o.name for o in sorted(tops, key=lambda o: o.path))
+    return f"{names}（含下级）" if names else "无"
+
+
+@login_required
+@require_GET
+def heatmap_export(request: HttpRequest) -> HttpResponse:
+    """导出 Excel: every org of the view (never the summary) × the view's columns, the status in words.
+
+    Same filters, scope and 404 as the page, and the same statuses: both read ``_view`` (the cached
+    ``_ranks``). The 上级党组织 is the org the page groups it under (``_group_of``): the top org the
+    user sees on its path, or the child of ``under``. Audited (``compliance_heatmap_export``).
+    """
+    v = _view(request)
+    f, columns = v.f, v.columns
+    depth = v.under.depth + 1 if v.under is not None else 1
+    blank = [NONE] * len(columns)
+    labels = [compliance.STATUS_LABELS[s] for s in STATUS_OF]
+    rows = [
+        [org.name, _group_of(org, v.known, depth).name, *(labels[r] for r in v.ranks.get(org.pk, blank))]
+        for org in v.orgs
+    ]
+    activity = dict(_kind_choices(v.active)).get(f["kind"], "全部活动")
+    grain = GRAIN_LABELS[f["grain"]]
+    scope = _scope_text(v)
+    now = timezone.localtime()
+    failing = sum(1 for o in v.orgs if v.ranks.get(o.pk, blank)[-1] <= FAILING)
+    about = [
+        ("年度", f"{f['year']}年"),
+        ("粒度", grain),
+        ("活动", activity),
+        ("范围", scope),
+        ("党组织数", len(rows)),
+        ("本年度有未达标的党组织数", failing),
+        ("生成时间", f"{now:%Y-%m-%d %H:%M}"),
+        ("导出人", request.user.get_username()),
+        ("状态计算日", f"{v.today:%Y-%m-%d}（尚未到期的期间按此日判断）"),
+        ("状态说明", "每格是该党组织在该期间所有规则结果中最差的一项；“不适用”表示没有规则约束该期间。"),
+    ]
+    book = LedgerWorkbook()
+    book.add_sheet(title="组织生活合规情况导出说明", headers=["项目", "内容"], rows=about, sheet_name="说明",
+                   col_widths=[26, 80])  # fmt: skip
+    book.add_sheet(
+        title=f"{f['year']}年组织生活合规情况（{grain}，{activity}）",
+        headers=["党组织", "上级党组织", *(_column_title(c) for c in columns)],
+        rows=rows,
+        sheet_name="合规情况",
+        col_widths=[36, 30, *([14] * len(columns))],
+        note=f"范围：{scope}　生成时间：{now:%Y-%m-%d %H:%M}　共 {len(rows)} 个党组织",
+    )
+    data = book.to_bytes()
+    detail = {
+        "year": f["year"],
+        "grain": f["grain"],
+        "kind": f["kind"],
+        "under": f["under"],
+        "rows": len(rows),
+    }
+    audit.record(request.user, "compliance_heatmap_export", v.under, detail, request=request)
+    name = f"组织生活合规_{f['year']}_{grain}" + (f"_{v.under.name}" if v.under is not None else "")
+    return xlsx_response(data, f"{name}.xlsx")
 
 
 @login_required
@@ -620,6 +743,7 @@ def rule_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 compliance_urlpatterns = [
     path("compliance/", heatmap, name="compliance"),
+    path("compliance/export.xlsx", heatmap_export, name="compliance_export"),
     path("compliance/org/<int:org_pk>/", org_year, name="compliance_org"),
     path("compliance/<int:org_pk>/<str:period_key>/", cell, name="compliance_cell"),
     path("compliance/<int:org_pk>/exemptions/new/", exemption_create, name="exemption_create"),

@@ -6,27 +6,31 @@ check of ``services.person_validate`` on each row. If any row has an error nothi
 Otherwise new people are inserted with ``bulk_create`` (the encrypted fields go through the model
 field, so they are stored encrypted) and existing people are changed through ``person_update``
 and ``person_transfer`` (so transfers keep their history), all in one transaction.
+
+The web flow's upload waits for its confirmation in the media storage (``store_upload`` /
+``read_upload``), so the confirmation may run on another web machine.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import secrets
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from sizheng.core import audit
+from sizheng.core.backup import STAGING_PREFIX
 from sizheng.core.crypto import blind_index, mask
 from sizheng.core.models import AuditEvent, Role
+from sizheng.core.storage import media_storage
 from sizheng.org import access, services
 from sizheng.org.idcard import birth_date_from_id, normalize_id_number, validate_id_number
 from sizheng.org.models import (
@@ -54,6 +58,7 @@ PREVIEW_ROWS = 50
 FETCH_CHUNK = 500
 TRANSFER_REASON = "名册导入"
 UPLOAD_MAX_AGE = 3600  # seconds an uploaded file waits for its confirmation
+log = logging.getLogger(__name__)
 MOVE_FIELDS = ("unit", "office", "org")
 # Model fields that carry another column's error (the checkbox of month precision belongs to 出生日期).
 _FIELD_COLUMN = {"birth_month_only": "birth_date", "id_index": "id_number"}
@@ -624,53 +629,93 @@ def _audit_each(actor, entries: list[tuple[str, Person, dict]]) -> None:
 
 # --- uploaded files waiting for confirmation --------------------------------------------------
 
+#: Uploads wait between the preview and the confirmation in the media storage (``core.storage``), so the
+#: confirmation may reach another web machine: it reads the same bucket or shared directory. No
+#: ``StoredFile`` row names them, so no download view serves them (``core.files`` serves by row only).
+#: The prefix starts with the backup's staging prefix, so a backup of MEDIA_ROOT never takes in these
+#: plaintext rosters (身份证号 unencrypted) and a restore never deletes them.
+UPLOAD_PREFIX = f"{STAGING_PREFIX}imports"
+_EXTENSIONS = (".xlsx", ".xls")
 
-def upload_dir() -> Path:
-    """Where uploads wait between the preview and the confirmation (never under MEDIA_ROOT)."""
-    path = Path(settings.VAR_DIR) / "imports"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+
+def _upload_name(token: str, ext: str, owner) -> str | None:
+    """A staged upload's storage name: the random token and the uploader's id; None when malformed.
+
+    The token alone is unguessable (192 bits); the uploader's id in the name means that even someone
+    holding it cannot confirm another user's file (the view also checks it against the session).
+    """
+    owner_id = getattr(owner, "pk", None)
+    well_formed = (
+        0 < len(token or "") <= 64
+        and token.isascii()
+        and token.replace("-", "").replace("_", "").isalnum()
+        and ext in _EXTENSIONS
+        and isinstance(owner_id, int)
+    )
+    return f"{UPLOAD_PREFIX}/{token}.u{owner_id}{ext}" if well_formed else None
 
 
-def store_upload(data: bytes, ext: str) -> str:
-    """Keep an uploaded file for the confirmation step; returns the random token naming it."""
+def store_upload(data: bytes, ext: str, *, owner) -> str:
+    """Keep an uploaded file for ``owner``'s confirmation step; returns the random token naming it.
+
+    On the filesystem it gets the permissions of every upload (0600, or 0640 with X-Accel-Redirect).
+    """
     purge_stale_uploads()
     token = secrets.token_urlsafe(24)
-    path = upload_dir() / f"{token}{ext}"
-    path.write_bytes(data)
-    path.chmod(0o600)
+    name = _upload_name(token, ext, owner)
+    if name is None:
+        raise ValueError("只能暂存 .xlsx 或 .xls 文件，且必须有上传人。")
+    storage = media_storage()
+    saved = storage.save(name, ContentFile(data))
+    if saved != name:  # never on a fresh random token; a renamed file could not be found again
+        storage.delete(saved)
+        raise RuntimeError("暂存的名册文件被存储改名，请重新上传。")
     return token
 
 
-def upload_path(token: str, ext: str) -> Path | None:
-    """The stored upload for a token, or None when it is unknown, malformed or older than an hour."""
-    if not token or not token.replace("-", "").replace("_", "").isalnum() or ext not in (".xlsx", ".xls"):
+def read_upload(token: str, ext: str, owner) -> bytes | None:
+    """The bytes ``owner`` staged under ``token``, or None when unknown, malformed, someone else's or
+    older than an hour (then it is deleted)."""
+    name = _upload_name(token, ext, owner)
+    storage = media_storage()
+    if name is None or not storage.exists(name):
         return None
-    path = upload_dir() / f"{token}{ext}"
-    try:
-        age = time.time() - path.stat().st_mtime
-    except FileNotFoundError:
+    if storage.get_modified_time(name) < timezone.now() - timedelta(seconds=UPLOAD_MAX_AGE):
+        storage.delete(name)
         return None
-    if age > UPLOAD_MAX_AGE:
-        path.unlink(missing_ok=True)
-        return None
-    return path
+    with storage.open(name, "rb") as fh:
+        return fh.read()
 
 
-def discard_upload(token: str, ext: str) -> None:
-    """Delete a stored upload (after the import, or when the preview found errors)."""
-    path = upload_path(token, ext)
-    if path is not None:
-        path.unlink(missing_ok=True)
+def discard_upload(token: str, ext: str, owner) -> None:
+    """Delete a staged upload (after the import, a cancel, or when the preview found errors)."""
+    name = _upload_name(token, ext, owner)
+    if name is not None:
+        media_storage().delete(name)  # a missing file is no error on any storage
 
 
 def purge_stale_uploads(max_age: int = UPLOAD_MAX_AGE) -> int:
-    """Delete uploads older than ``max_age`` seconds; returns how many went."""
+    """Delete staged uploads older than ``max_age`` seconds (abandoned previews); returns how many went.
+
+    Run on every upload and hourly (``org.purge_roster_uploads``): a roster carries 身份证号. On S3 this
+    lists the prefix and reads each object's time (a HEAD each; only unconfirmed previews are there).
+    """
+    storage = media_storage()
+    try:
+        _dirs, files = storage.listdir(UPLOAD_PREFIX)
+    except FileNotFoundError:  # nothing was ever staged on this filesystem or in this memory
+        return 0
+    cutoff = timezone.now() - timedelta(seconds=max_age)
     gone = 0
-    cutoff = time.time() - max_age
-    for path in upload_dir().glob("*"):
-        with contextlib.suppress(FileNotFoundError):
-            if path.is_file() and path.stat().st_mtime < cutoff:
-                path.unlink()
+    for filename in files:
+        name = f"{UPLOAD_PREFIX}/{filename}"
+        try:
+            if storage.get_modified_time(name) < cutoff:
+                storage.delete(name)
                 gone += 1
+        except FileNotFoundError:
+            continue  # confirmed or cancelled meanwhile
+        except Exception as exc:  # best effort: a cleanup hiccup must not fail the upload that ran it
+            # The error's type only: the name could be matched to the uploader.
+            log.warning("staged roster cleanup skipped a file (%s)", type(exc).__name__)
     return gone

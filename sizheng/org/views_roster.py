@@ -1,7 +1,9 @@
 """Roster screens: upload → preview (dry run) → confirm → import, and the people-list Excel export.
 
-The uploaded file waits between the preview and the confirmation under ``VAR_DIR/imports``, named
-by a random token kept in the session, and is deleted after the import or after an hour.
+The uploaded file waits between the preview and the confirmation in the media storage under
+``.sizheng-imports/`` (``importer.store_upload``: the bucket or shared directory every web machine reads, so the
+confirmation may land on any machine), named by a random token kept in the session and the uploader's
+id, and is deleted after the import, a failed confirmation, or an hour.
 The URL patterns are ``roster_urlpatterns``, included by ``org/urls.py``.
 """
 
@@ -97,7 +99,7 @@ def _forget_pending(request: HttpRequest) -> None:
     """Drop the session's pending upload and its file."""
     pending = request.session.pop(SESSION_KEY, None) or {}
     if pending.get("token"):
-        importer.discard_upload(pending["token"], pending.get("ext", ""))
+        importer.discard_upload(pending["token"], pending.get("ext", ""), request.user)
 
 
 @login_required
@@ -105,7 +107,6 @@ def _forget_pending(request: HttpRequest) -> None:
 def roster_import(request: HttpRequest) -> HttpResponse:
     """Upload a roster: a dry run shows what would change, or every error, before anything is written."""
     _importer_or_404(request.user)
-    importer.purge_stale_uploads()
     posted = request.method == "POST"
     form = RosterUploadForm(
         request.POST if posted else None, request.FILES if posted else None, user=request.user
@@ -122,7 +123,7 @@ def roster_import(request: HttpRequest) -> HttpResponse:
     if result.errors:
         return render(request, "org/roster_preview.html", ctx, status=422)
     ext = Path(upload.name).suffix.lower()
-    token = importer.store_upload(data, ext)
+    token = importer.store_upload(data, ext, owner=request.user)
     request.session[SESSION_KEY] = {
         "token": token,
         "ext": ext,
@@ -139,14 +140,15 @@ def roster_import_confirm(request: HttpRequest) -> HttpResponse:
     _importer_or_404(request.user)
     pending = request.session.get(SESSION_KEY) or {}
     token = request.POST.get("token", "")
-    stored = None
+    data = None
+    # Bound twice to the uploader: the token must be the one in their session, and the file's name
+    # carries their id, so another user's session or token finds nothing.
     if token and secrets.compare_digest(token, str(pending.get("token", ""))):
-        stored = importer.upload_path(token, pending.get("ext", ""))
-    if stored is None:
+        data = importer.read_upload(token, pending.get("ext", ""), request.user)
+    if data is None:
         _forget_pending(request)
         notice = "要导入的文件已过期（超过 1 小时）或已经导入过，请重新上传名册。"
         return _upload_page(request, RosterUploadForm(user=request.user), status=409, notice=notice)
-    data = stored.read_bytes()
     _forget_pending(request)
     org = (
         importer.importable_orgs(request.user).filter(pk=pending.get("org")).first()

@@ -528,9 +528,15 @@ def test_it_prints_each_error_with_row_and_column_in_chinese(cast, tmp_path):
 
 @pytest.fixture
 def var_dir(settings, tmp_path):
-    """Uploads go to a throwaway VAR_DIR."""
-    settings.VAR_DIR = tmp_path
+    """Uploads go to a throwaway VAR_DIR and MEDIA_ROOT (staged rosters wait in the media storage)."""
+    settings.VAR_DIR, settings.MEDIA_ROOT = tmp_path, tmp_path / "media"
     return tmp_path
+
+
+def staged(var_dir) -> list:
+    """The staged uploads on the filesystem storage."""
+    folder = var_dir / "media" / importer.UPLOAD_PREFIX
+    return sorted(folder.iterdir()) if folder.exists() else []
 
 
 def _upload(client, data: bytes, name: str = "名册.xlsx", **extra):
@@ -574,8 +580,7 @@ def test_it_previews_then_imports_on_confirmation_and_deletes_the_upload(client,
     assert "确认导入" in html and "张三" in html and new_id(date(1985, 6, 1), 1) not in html
     assert not Person.objects.filter(name="张三").exists()
     token = client.session["roster_import"]["token"]
-    stored = list((var_dir / "imports").iterdir())
-    assert [p.name for p in stored] == [f"{token}.xlsx"]
+    assert [p.name for p in staged(var_dir)] == [f"{token}.u{cast.org_admin.pk}.xlsx"]
 
     response = client.post(CONFIRM, {"token": token})
     assert response.status_code == 200
@@ -584,7 +589,7 @@ def test_it_previews_then_imports_on_confirmation_and_deletes_the_upload(client,
     liu.refresh_from_db()
     assert liu.phone == "13911112222"
     assert AuditEvent.objects.get(action="roster_import").actor == cast.org_admin
-    assert list((var_dir / "imports").iterdir()) == []
+    assert staged(var_dir) == []
     assert "roster_import" not in client.session
     again = client.post(CONFIRM, {"token": token})
     assert again.status_code == 409 and "已过期" in again.content.decode()
@@ -601,7 +606,7 @@ def test_it_shows_every_error_with_its_row_and_keeps_nothing(client, cast, var_d
     for row, column in bad:
         assert f"<td>第 {row} 行</td><td>{column}</td>" in html
     assert "roster_import" not in client.session
-    assert list((var_dir / "imports").iterdir()) == []
+    assert staged(var_dir) == []
 
 
 def test_it_reports_rows_outside_scope_on_the_preview(client, cast, var_dir):
@@ -639,11 +644,11 @@ def test_it_refuses_an_upload_older_than_an_hour_or_a_wrong_token(client, cast, 
     _upload(client, sheet([member("张三", date(1985, 6, 1), 1)]))
     token = client.session["roster_import"]["token"]
     assert client.post(CONFIRM, {"token": "not-the-token"}).status_code == 409
-    assert list((var_dir / "imports").iterdir()) == []  # a failed confirmation drops the pending upload
+    assert staged(var_dir) == []  # a failed confirmation drops the pending upload
 
     _upload(client, sheet([member("张三", date(1985, 6, 1), 1)]))
     token = client.session["roster_import"]["token"]
-    stored = var_dir / "imports" / f"{token}.xlsx"
+    (stored,) = staged(var_dir)
     old = time.time() - importer.UPLOAD_MAX_AGE - 60
     os.utime(stored, (old, old))
     response = client.post(CONFIRM, {"token": token})
@@ -652,16 +657,16 @@ def test_it_refuses_an_upload_older_than_an_hour_or_a_wrong_token(client, cast, 
     assert not Person.objects.filter(name="张三").exists()
 
 
-def test_it_purges_uploads_older_than_an_hour(var_dir):
-    fresh = importer.store_upload(b"PK\x03\x04", ".xlsx")
-    stale = importer.upload_dir() / "old.xlsx"
+def test_it_purges_uploads_older_than_an_hour(cast, var_dir):
+    fresh = importer.store_upload(b"PK\x03\x04", ".xlsx", owner=cast.org_admin)
+    stale = var_dir / "media" / importer.UPLOAD_PREFIX / "old.xlsx"
     stale.write_bytes(b"x")
     old = time.time() - 2 * importer.UPLOAD_MAX_AGE
     os.utime(stale, (old, old))
     assert importer.purge_stale_uploads() == 1
-    assert importer.upload_path(fresh, ".xlsx") is not None and not stale.exists()
-    assert importer.upload_path("../../etc/passwd", ".xlsx") is None
-    assert importer.upload_path(fresh, ".exe") is None
+    assert importer.read_upload(fresh, ".xlsx", cast.org_admin) is not None and not stale.exists()
+    assert importer.read_upload("../../etc/passwd", ".xlsx", cast.org_admin) is None
+    assert importer.read_upload(fresh, ".exe", cast.org_admin) is None
 
 
 def test_it_keeps_offices_valid_when_the_unit_changes(cast):

@@ -49,7 +49,8 @@ def test_committee_admin_journey(journey, demo):
     # 责任清单: next year's list for a joint branch, from the default template.
     joint = Org.objects.filter(name__contains="联合党支部").order_by("pk").first()
     j.visit("/duties/lists/", heading="责任清单")
-    page.select_option("#id_org", label=f"{joint.name}（{joint.code}）")
+    page.fill("#id_org", joint.code)  # the org picker: type, then choose the suggestion
+    page.get_by_role("option", name=f"{joint.name}（{joint.code}）", exact=True).click()
     page.fill("#id_year", str(today.year + 1))
     page.locator("#id_mode_0").check()
     j.shot("duty-lists", guide=True)

@@ -295,15 +295,41 @@ class CampaignForm(_AssignerMixin, StyledForm):
     priority = forms.ChoiceField(label="紧急程度", choices=Priority.choices, initial=Priority.NORMAL)
     all_children = forms.BooleanField(label="部署到全部直属下级组织", required=False,
                                       help_text="勾选后无需逐个选择；也可以只勾选下面的部分组织。")  # fmt: skip
-    orgs = forms.ModelMultipleChoiceField(label="责任单位", queryset=Org.objects.none(), required=False,
-                                          widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    # Any org below the assigning org is valid, but only its direct children are listed (a checkbox per
+    # org of the tree would be 1,530 at demo scale 10); deeper orgs are reached with 含下级 or by name.
+    orgs = forms.ModelMultipleChoiceField(label="责任单位（直属下级组织）", queryset=Org.objects.none(),
+                                          required=False, widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    with_descendants = forms.BooleanField(label="含下级：同时部署到所选组织的全部下级组织", required=False)
+    more = forms.CharField(label="其他下级组织", required=False, max_length=2000, widget=_textarea(3),
+                           help_text="不在上面列出的下级组织：每行填写一个党组织的名称或代码"
+                                     "（勾选“含下级”时连同其下级）。")  # fmt: skip
+
+    LISTED = 50  # at most this many direct children are listed as checkboxes
 
     def __init__(self, data=None, *, assigners: list[Org], **kwargs):
         super().__init__(data, **kwargs)
         self._setup_assigner(assigners)
         below = queries.assignable_orgs(assigners).exclude(pk__in=[o.pk for o in assigners])
-        self.fields["orgs"].queryset = below
-        self.fields["orgs"].label_from_instance = lambda o: f"{'　' * max(o.depth - 1, 0)}{o.name}"
+        field = self.fields["orgs"]
+        field.queryset = below  # validation: any org below, exactly as before
+        posted = [
+            v for v in (self.data.getlist("orgs") if hasattr(self.data, "getlist") else []) if v.isdigit()
+        ]
+        children = list(below.filter(parent__in=[o.pk for o in assigners])[: self.LISTED + 1])
+        if len(children) > self.LISTED:  # the root at demo scale 10 has ~700: typed names, or all of them
+            children = []
+            field.widget = forms.MultipleHiddenInput()
+            self.fields["more"].label = "责任单位"
+            self.fields["more"].help_text = (
+                f"直属下级组织超过 {self.LISTED} 个，不逐一列出：请勾选上方“部署到全部直属下级组织”，"
+                "或在这里每行填写一个党组织的名称或代码（勾选“含下级”时连同其下级）。"
+            )
+        known = {o.pk for o in children}
+        extra = [o for o in below.filter(pk__in=posted) if o.pk not in known] if posted else []
+        field.widget.choices = [(o.pk, f"{'　' * max(o.depth - 1, 0)}{o.name}") for o in children + extra]
+        # Typed names resolve as an org picker's text does, within the same orgs.
+        self._resolver = pickers.PickerField("org", scope="assignable")
+        self._resolver.queryset, self._resolver.form = below, self
         self.fields["orgs"].error_messages["invalid_choice"] = "所选责任单位不在您的管理范围内，请重新选择。"
         self.fields["due_on"].error_messages["invalid"] = "请输入有效的日期，如 2026-06-30。"
         self.fields["title"].error_messages["required"] = "请填写任务名称。"
@@ -315,9 +341,28 @@ class CampaignForm(_AssignerMixin, StyledForm):
             raise ValidationError("完成时限不能早于今天。")
         return due_on
 
+    def clean_more(self) -> list[Org]:
+        found, errors = [], []
+        for n, line in enumerate((self.cleaned_data.get("more") or "").splitlines(), 1):
+            if line.strip():
+                try:
+                    found.append(self._resolver.resolve_text(line.strip()))
+                except ValidationError as exc:
+                    errors.append(f"第 {n} 行：{exc.messages[0]}")
+        if errors:
+            raise ValidationError(errors)
+        return found
+
     def clean(self):
         data = super().clean()
         chosen = list(data.get("orgs") or [])
+        chosen += [o for o in data.get("more") or [] if o.pk not in {c.pk for c in chosen}]
+        if data.get("with_descendants") and chosen:
+            below = Q(pk__in=[])
+            for org in chosen:
+                below |= Q(path__startswith=org.path)
+            known = {o.pk for o in chosen}
+            chosen += [o for o in self.fields["orgs"].queryset.filter(below) if o.pk not in known]
         assigner = self._infer_assigner(data, chosen[0] if chosen else None)
         if assigner is None:
             if not self.has_error("assigning_org"):
@@ -333,7 +378,9 @@ class CampaignForm(_AssignerMixin, StyledForm):
             self.add_error("orgs", f"{'、'.join(outside)}不在{assigner.name}的管理范围内，请重新选择。")
         chosen = [o for o in chosen if o.path.startswith(assigner.path) and o.pk != assigner.pk]
         if not chosen and not self.errors:
-            self.add_error("orgs", "请至少选择一个责任单位，或勾选“部署到全部直属下级组织”。")
+            self.add_error(
+                "orgs", "请至少选择一个责任单位，或勾选“部署到全部直属下级组织”，或填写其他下级组织的名称。"
+            )
         data["targets"] = chosen
         return data
 
@@ -346,17 +393,20 @@ class DutyListForm(_AssignerMixin, StyledForm):
     assigning_org = OrgChoiceField(
         label="部署单位", queryset=Org.objects.none(), required=False, empty_label=None
     )
-    org = OrgChoiceField(label="党组织", queryset=Org.objects.none(), empty_label="请选择党组织")
+    org = pickers.PickerField(
+        "org", scope="assignable", label="党组织", placeholder="输入党组织名称或代码查找"
+    )
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     mode = forms.ChoiceField(label="创建方式", choices=MODES, initial="template", widget=forms.RadioSelect)
     title = forms.CharField(label="清单名称", max_length=120, required=False,
                             help_text="可不填，默认为“组织名称＋年度＋思想政治工作责任清单”。")  # fmt: skip
 
-    def __init__(self, data=None, *, assigners: list[Org], **kwargs):
+    def __init__(self, data=None, *, user, assigners: list[Org], **kwargs):
         kwargs.setdefault("initial", {"year": timezone.localdate().year})
         super().__init__(data, **kwargs)
         self._setup_assigner(assigners)
-        self.fields["org"].queryset = queries.assignable_orgs(assigners)
+        # The "assignable" scope's orgs, from the assigners the view already has (no query more).
+        pickers.bind(self, user, querysets={"org": queries.assignable_orgs(assigners)})
         self.fields["org"].error_messages["invalid_choice"] = "您不能为该党组织创建责任清单，请重新选择。"
         self.fields["org"].error_messages["required"] = "请选择党组织。"
         self.fields["year"].error_messages.update(

@@ -423,7 +423,7 @@ def _render_lists(request: HttpRequest, form: forms.DutyListForm | None, status:
 def lists(request: HttpRequest) -> HttpResponse:
     """Responsibility lists in scope, with progress; the form to create a year's list."""
     assigners = queries.assigning_orgs(request.user)
-    form = forms.DutyListForm(assigners=assigners) if assigners else None
+    form = forms.DutyListForm(user=request.user, assigners=assigners) if assigners else None
     return _render_lists(request, form)
 
 
@@ -433,7 +433,7 @@ def list_create(request: HttpRequest) -> HttpResponse:
     """Create a year's list for an org: from the default template, or copied from last year."""
     user = request.user
     assigners = _assigners_or_403(user)
-    form = forms.DutyListForm(request.POST, assigners=assigners)
+    form = forms.DutyListForm(request.POST, user=user, assigners=assigners)
     if form.is_valid():
         d = form.cleaned_data
         make = (services.duty_list_create_from_template if d["mode"] == "template"

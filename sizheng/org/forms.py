@@ -434,26 +434,34 @@ def post_candidates(org: Org) -> QuerySet[Person]:
     )
 
 
-class PersonPickField(forms.ModelChoiceField):
-    """A person labelled with their org, so two people of the same name can be told apart."""
-
-    def label_from_instance(self, obj: Person) -> str:
-        return f"{obj.name}（{obj.org.name}）" if obj.org_id else obj.name
+def bind_candidates(form: forms.Form, user, org: Org) -> None:
+    """Set the form's person pickers to exactly ``post_candidates(org)`` (the ``post_candidates`` scope
+    narrowed to the org): the endpoint suggests only those, a pk or a name outside them is refused."""
+    people = post_candidates(org)
+    names = [
+        n for n, f in form.fields.items() if isinstance(f, pickers.PickerField) and f.kind.name == "person"
+    ]
+    pickers.bind(form, user, querysets=dict.fromkeys(names, people))
+    for name in names:
+        if form.fields[name].widget.url:
+            form.fields[name].widget.url += f"&org={org.pk}"
 
 
 class PostAssignForm(StyledForm):
     """任命: a person, a post and its term (the role it grants lasts exactly the term)."""
 
-    person = PersonPickField(label="人员", queryset=Person.objects.none(), empty_label="请选择")
+    person = pickers.PickerField("person", scope="post_candidates", label="人员",
+                                 placeholder="输入姓名、单位或处室查找")  # fmt: skip
     title = forms.ChoiceField(label="职务", choices=OrgRole.Title.choices)
     starts_on = forms.DateField(label="任职日期", widget=_date_widget())
     ends_on = forms.DateField(label="任期届满日期", required=False, widget=_date_widget(),
                               help_text="留空则为本届任期届满日期。")  # fmt: skip
 
-    def __init__(self, *args, org: Org, **kwargs):
+    def __init__(self, *args, user, org: Org, **kwargs):
         kwargs.setdefault("initial", {"starts_on": timezone.localdate(), "ends_on": org.term_ends_on})
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = post_candidates(org)
+        bind_candidates(self, user, org)
+        self.fields["person"].error_messages["required"] = "请填写人员：输入姓名并从候选项中选择。"
         self.fields["person"].error_messages["invalid_choice"] = "只能任命本组织及下级组织的在册人员。"
 
     def clean(self):
@@ -485,21 +493,18 @@ class HandoverForm(StyledForm):
         error_messages={"required": "请勾选确认，表示已知晓上一届委员将失去权限。"},
     )
 
-    def __init__(self, *args, org: Org, **kwargs):
+    def __init__(self, *args, user, org: Org, **kwargs):
         super().__init__(*args, **kwargs)
-        people = post_candidates(org)
         for i in range(1, HANDOVER_ROWS + 1):
-            self.fields[f"person_{i}"] = PersonPickField(label=f"第 {i} 位委员", queryset=people, required=False,
-                                                         empty_label="—")  # fmt: skip
-            self.fields[f"person_{i}"].error_messages["invalid_choice"] = (
-                "只能选择本组织及下级组织的在册人员。"
-            )
+            person = pickers.PickerField("person", scope="post_candidates", label=f"第 {i} 位委员",
+                                         required=False, placeholder="输入姓名查找")  # fmt: skip
+            person.error_messages["invalid_choice"] = "只能选择本组织及下级组织的在册人员。"
+            person.widget.attrs.setdefault("class", "form-control")  # added after the base init
+            self.fields[f"person_{i}"] = person
             self.fields[f"title_{i}"] = forms.ChoiceField(label="职务", required=False,
                                                           choices=[("", "—"), *OrgRole.Title.choices])  # fmt: skip
-        # Fields added after the base init are styled here.
-        for name, field in self.fields.items():
-            if name.startswith(("person_", "title_")):
-                field.widget.attrs.setdefault("class", "form-select")
+            self.fields[f"title_{i}"].widget.attrs.setdefault("class", "form-select")
+        bind_candidates(self, user, org)
 
     @property
     def rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
@@ -548,19 +553,18 @@ class GrantForm(StyledForm):
     username = forms.CharField(label="用户名", max_length=150)
     role = forms.CharField(label="角色", widget=forms.Select)
     all_units = forms.BooleanField(label="全部单位（仅领导）", required=False)
-    unit = forms.ModelChoiceField(label="单位（领导）", queryset=Unit.objects.filter(is_active=True),
-                                  required=False, empty_label="—")  # fmt: skip
-    org = OrgChoiceField(label="党组织（心理咨询员、工会）", queryset=Org.objects.all(), required=False,
-                         empty_label="—")  # fmt: skip
+    unit = pickers.PickerField("unit", scope="grantable", label="单位（领导）", required=False)
+    org = pickers.PickerField("org", scope="grantable", label="党组织（心理咨询员、工会）", required=False,
+                              placeholder="输入党组织名称或代码查找")  # fmt: skip
     is_backup = forms.BooleanField(label="备岗（仅心理咨询员）", required=False)
     starts_on = forms.DateField(label="起始日期", required=False, widget=_date_widget())
     ends_on = forms.DateField(
         label="终止日期", required=False, widget=_date_widget(), help_text="留空表示长期有效。"
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = Org.objects.active_on()
+        pickers.bind(self, user)  # the ``grantable`` scopes: every active unit and org
         labels = dict(Role.choices)
         self.fields["role"].widget.choices = [("", "请选择")] + [(r, labels[r]) for r in GRANTABLE]
 

@@ -27,6 +27,7 @@ from django.db.models import Case, IntegerField, Model, Q, QuerySet, Subquery, V
 from django.http import QueryDict
 from django.urls import reverse
 
+from sizheng.core.models import Role
 from sizheng.org import access
 from sizheng.org.models import Office, Org, Person, Unit
 
@@ -126,6 +127,32 @@ class OfficeKind(Kind):
         return q
 
 
+class PersonKind(Kind):
+    """People, for the post and 换届 pickers: searched and labelled by name, unit and office only (T0),
+    never by an identifier or a phone number (T1)."""
+
+    name, noun, model = "person", "人员", Person
+    search_fields = ("name", "unit__name", "unit__short_name", "office__name")
+    related = ("unit", "office")
+    ordering = ("name", "pk")
+
+    def label(self, obj: Person) -> str:
+        where = obj.unit.short_name or obj.unit.name
+        if obj.office_id:
+            where = f"{where} · {obj.office.name}"
+        return f"{obj.name}（{where}）"
+
+    def exact_q(self, text: str) -> Q:
+        q = Q(name=text)
+        m = _LABELLED.match(text)
+        if m:
+            parts = [p.strip() for p in m["code"].split("·")]
+            unit = Q(unit__short_name=parts[0]) | Q(unit__name=parts[0])
+            office = Q(office__name=parts[1]) if len(parts) == 2 else Q(office__isnull=True)
+            q |= Q(name=m["name"]) & unit & office
+        return q
+
+
 KINDS: dict[str, Kind] = {}
 
 
@@ -134,7 +161,7 @@ def register_kind(kind: Kind) -> None:
     KINDS[kind.name] = kind
 
 
-for _kind in (OrgKind(), UnitKind(), OfficeKind()):
+for _kind in (OrgKind(), UnitKind(), OfficeKind(), PersonKind()):
     register_kind(_kind)
 
 
@@ -250,6 +277,27 @@ register_scope(
         narrow={"unit": within(access.managed_units, "unit_id")},
     )
 )
+
+# Posts and 换届: the current people of the subtree of an org the user manages (``forms.post_candidates``),
+# narrowed by ``org`` to exactly that org's candidates; an org the user does not manage narrows to nobody.
+register_scope(
+    Scope(
+        "person",
+        "post_candidates",
+        lambda user: Person.objects.current().filter(access.managed_org_q(user, "org__")),
+        access.manages_any,
+        narrow={"org": within(access.managed_orgs, "org__path", path=True)},
+    )
+)
+
+
+def _grants_roles(user) -> bool:
+    return user.has_role(Role.SECADMIN)
+
+
+# The secadmin's grant form: every active unit and org (a role's scope), for the secadmin only.
+register_scope(Scope("unit", "grantable", lambda user: Unit.objects.filter(is_active=True), _grants_roles))
+register_scope(Scope("org", "grantable", lambda user: Org.objects.active_on(), _grants_roles))
 
 
 # --- searching and resolving --------------------------------------------------------------------

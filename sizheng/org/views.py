@@ -235,7 +235,7 @@ def org_create(request: HttpRequest, pk: int) -> HttpResponse:
 def org_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
     """任命: appoint a person of the org's subtree to a post."""
     org = _managed_org(request, pk)
-    form = forms.PostAssignForm(request.POST or None, org=org)
+    form = forms.PostAssignForm(request.POST or None, user=request.user, org=org)
     post, status = formflow.run(request, form, lambda d: services.org_role_assign(
         actor=request.user, org=org, person=d["person"], title=d["title"], starts_on=d["starts_on"],
         ends_on=d["ends_on"]))  # fmt: skip
@@ -272,7 +272,7 @@ def org_role_end(request: HttpRequest, pk: int, post_pk: int) -> HttpResponse:
 def org_handover(request: HttpRequest, pk: int) -> HttpResponse:
     """换届: the new committee takes office; the old one's access ends the day before."""
     org = _managed_org(request, pk)
-    form = forms.HandoverForm(request.POST or None, org=org)
+    form = forms.HandoverForm(request.POST or None, user=request.user, org=org)
     posts, status = formflow.run(request, form, lambda d: services.org_handover(
         actor=request.user, org=org, on=d["on"], term_ends_on=d["term_ends_on"], posts=d["posts"]))  # fmt: skip
     if posts is not None:
@@ -524,7 +524,7 @@ def _user_search(q: str) -> list[User]:
 @require_http_methods(["GET", "POST"])
 def grants(request: HttpRequest) -> HttpResponse:
     """Grant the non-roster roles (leader, assessor, expert, counselor, union) and list manual grants."""
-    form = forms.GrantForm(request.POST or None)
+    form = forms.GrantForm(request.POST or None, user=request.user)
     status = 200
     if request.method == "POST":
         status = 422

@@ -251,7 +251,7 @@ def test_it_hides_the_suggestions_from_users_without_a_people_list_or_orgs_to_se
 def test_it_answers_404_to_unknown_kinds_and_scopes_and_sends_strangers_to_sign_in(client, cast):
     assert client.get(pick("org"), {"q": "市"}).status_code == 302
     client.force_login(cast.committee_admin)
-    assert client.get(pick("person"), {"q": "王"}).status_code == 404
+    assert client.get(pick("account"), {"q": "王"}).status_code == 404
     assert client.get(pick("org"), {"q": "市", "scope": "everything"}).status_code == 404
     assert client.post(pick("org"), {"q": "市"}).status_code == 405
 

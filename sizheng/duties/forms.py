@@ -355,24 +355,26 @@ class CampaignForm(_AssignerMixin, StyledForm):
 
     def clean(self):
         data = super().clean()
-        chosen = list(data.get("orgs") or [])
-        chosen += [o for o in data.get("more") or [] if o.pk not in {c.pk for c in chosen}]
-        if data.get("with_descendants") and chosen:
-            below = Q(pk__in=[])
-            for org in chosen:
-                below |= Q(path__startswith=org.path)
-            known = {o.pk for o in chosen}
-            chosen += [o for o in self.fields["orgs"].queryset.filter(below) if o.pk not in known]
-        assigner = self._infer_assigner(data, chosen[0] if chosen else None)
+        # One entry per org however often it was ticked or typed (a duplicate would open two duties).
+        picked: dict[int, Org] = {}
+        for org in [*(data.get("orgs") or []), *(data.get("more") or [])]:
+            picked.setdefault(org.pk, org)
+        assigner = self._infer_assigner(data, next(iter(picked.values()), None))
         if assigner is None:
             if not self.has_error("assigning_org"):
                 self.add_error("assigning_org", "请选择部署单位。")
             data["targets"] = []
             return data
         if data.get("all_children"):
-            known = {o.pk for o in chosen}
-            chosen += [o for o in Org.objects.filter(parent=assigner).active_on().order_by("order", "path")
-                       if o.pk not in known]  # fmt: skip
+            for org in Org.objects.filter(parent=assigner).active_on().order_by("order", "path"):
+                picked.setdefault(org.pk, org)
+        if data.get("with_descendants") and picked:  # after all_children: 含下级 applies to them too
+            below = Q(pk__in=[])
+            for org in picked.values():
+                below |= Q(path__startswith=org.path)
+            for org in self.fields["orgs"].queryset.filter(below):
+                picked.setdefault(org.pk, org)
+        chosen = list(picked.values())
         outside = [o.name for o in chosen if not o.path.startswith(assigner.path)]
         if outside:
             self.add_error("orgs", f"{'、'.join(outside)}不在{assigner.name}的管理范围内，请重新选择。")

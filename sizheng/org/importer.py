@@ -18,15 +18,17 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from sizheng.core import audit
+from sizheng.core import audit, crypto
 from sizheng.core.backup import STAGING_PREFIX
 from sizheng.core.crypto import blind_index, mask
 from sizheng.core.models import AuditEvent, Role
@@ -666,7 +668,9 @@ def store_upload(data: bytes, ext: str, *, owner) -> str:
     if name is None:
         raise ValueError("只能暂存 .xlsx 或 .xls 文件，且必须有上传人。")
     storage = media_storage()
-    saved = storage.save(name, ContentFile(data))
+    # Encrypted at rest with the data key: a versioned bucket keeps deleted objects, and a bucket
+    # mirror may copy a preview staged at that moment; neither then holds a readable roster.
+    saved = storage.save(name, ContentFile(crypto.encrypt_bytes(data)))
     if saved != name:  # never on a fresh random token; a renamed file could not be found again
         storage.delete(saved)
         raise RuntimeError("暂存的名册文件被存储改名，请重新上传。")
@@ -677,14 +681,22 @@ def read_upload(token: str, ext: str, owner) -> bytes | None:
     """The bytes ``owner`` staged under ``token``, or None when unknown, malformed, someone else's or
     older than an hour (then it is deleted)."""
     name = _upload_name(token, ext, owner)
-    storage = media_storage()
-    if name is None or not storage.exists(name):
+    if name is None:
         return None
-    if storage.get_modified_time(name) < timezone.now() - timedelta(seconds=UPLOAD_MAX_AGE):
+    storage = media_storage()
+    try:  # no exists() first: a double click or the hourly purge may delete it between two calls
+        if storage.get_modified_time(name) < timezone.now() - timedelta(seconds=UPLOAD_MAX_AGE):
+            storage.delete(name)
+            return None
+        with storage.open(name, "rb") as fh:
+            sealed = fh.read()
+    except FileNotFoundError:
+        return None
+    try:
+        return crypto.decrypt_bytes(sealed)
+    except crypto.CryptoError:  # staged before an upgrade (plaintext) or under a retired key
         storage.delete(name)
         return None
-    with storage.open(name, "rb") as fh:
-        return fh.read()
 
 
 def discard_upload(token: str, ext: str, owner) -> None:
@@ -700,13 +712,16 @@ def purge_stale_uploads(max_age: int = UPLOAD_MAX_AGE) -> int:
     Run on every upload and hourly (``org.purge_roster_uploads``): a roster carries 身份证号. On S3 this
     lists the prefix and reads each object's time (a HEAD each; only unconfirmed previews are there).
     """
+    gone = _purge_legacy_folder()
     storage = media_storage()
     try:
         _dirs, files = storage.listdir(UPLOAD_PREFIX)
     except FileNotFoundError:  # nothing was ever staged on this filesystem or in this memory
-        return 0
+        return gone
+    except Exception as exc:  # best effort: a cleanup hiccup must not fail the upload that ran it
+        log.warning("staged roster cleanup could not list the storage (%s)", type(exc).__name__)
+        return gone
     cutoff = timezone.now() - timedelta(seconds=max_age)
-    gone = 0
     for filename in files:
         name = f"{UPLOAD_PREFIX}/{filename}"
         try:
@@ -718,4 +733,19 @@ def purge_stale_uploads(max_age: int = UPLOAD_MAX_AGE) -> int:
         except Exception as exc:  # best effort: a cleanup hiccup must not fail the upload that ran it
             # The error's type only: the name could be matched to the uploader.
             log.warning("staged roster cleanup skipped a file (%s)", type(exc).__name__)
+    return gone
+
+
+def _purge_legacy_folder() -> int:
+    """Delete what earlier versions staged in ``VAR_DIR/imports`` (plaintext rosters); returns how many.
+
+    Before uploads were staged in the media storage they waited there; after an upgrade nothing
+    reads them any more, so they go at the first cleanup instead of waiting for an operator."""
+    folder = Path(settings.VAR_DIR) / "imports"
+    gone = 0
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                gone += 1
     return gone

@@ -471,3 +471,17 @@ def test_it_reads_keys_at_call_time_not_import_time(settings):
     settings.DATA_KEYS = {"fresh": K2}
     assert crypto.current_key_id() == "fresh"
     assert token_info(encrypt("x")) == (AES, "fresh")
+
+
+def test_file_bytes_round_trip_and_are_not_text_tokens():
+    from sizheng.core.crypto import CryptoError, decrypt, decrypt_bytes, encrypt, encrypt_bytes
+
+    data = bytes(range(256)) * 10
+    sealed = encrypt_bytes(data)
+    assert data not in sealed and decrypt_bytes(sealed) == data
+    with pytest.raises(CryptoError):
+        decrypt_bytes(sealed[:-1] + bytes([sealed[-1] ^ 1]))  # tampered
+    with pytest.raises(CryptoError):
+        decrypt_bytes(encrypt("文本").encode())  # a text token is not a file
+    with pytest.raises(CryptoError):
+        decrypt(sealed.split(b"\n", 1)[0].decode() + ":AAAA")  # nor a file header a text token

@@ -80,3 +80,21 @@ def test_it_lists_no_children_beyond_the_limit_and_takes_typed_names(client, cas
     response = client.post(URL, _data(more="B", with_descendants="on"))
     assert response.status_code == 302
     assert _targets() == {"B", "B1"}
+
+
+def test_an_org_ticked_and_typed_twice_gets_one_duty(client, cast):
+    client.force_login(cast.committee_admin)
+    response = client.post(
+        URL, _data(orgs=[cast.committee_a.pk], more=f"A1\n{cast.branch_a1.name}\n{cast.committee_a.name}\n")
+    )
+    assert response.status_code == 302
+    duties = Duty.objects.filter(campaign=Campaign.objects.get())
+    codes = list(duties.values_list("assignee_org__code", flat=True))
+    assert sorted(codes) == ["A", "A1"]  # no duplicates
+
+
+def test_below_applies_to_all_direct_children_too(client, cast):
+    client.force_login(cast.committee_admin)
+    response = client.post(URL, _data(all_children="on", with_descendants="on"))
+    assert response.status_code == 302
+    assert {"A1", "A2"} <= _targets()  # grandchildren of the root, reached through 含下级

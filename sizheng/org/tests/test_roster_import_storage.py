@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from sizheng.core import backup
+from sizheng.core import backup, crypto
 from sizheng.core.models import AuditEvent
 from sizheng.core.storage import media_storage
 from sizheng.core.tests import s3
@@ -89,7 +89,9 @@ def test_it_stages_the_upload_in_the_storage_and_imports_it_on_confirmation(clie
     token = _stage(client, cast.org_admin, data)
     name = f"{importer.UPLOAD_PREFIX}/{token}.u{cast.org_admin.pk}.xlsx"
     assert _staged() == [name.split("/")[1]]
-    assert media_storage().open(name).read() == data
+    stored = media_storage().open(name).read()
+    assert stored != data and b"PK" not in stored[:64]  # at rest encrypted with the data key
+    assert crypto.decrypt_bytes(stored) == data
     assert not Person.objects.filter(name="张三").exists()
 
     response = client.post(CONFIRM, {"token": token})
@@ -192,7 +194,8 @@ def test_it_round_trips_preview_and_confirmation_through_s3(client, cast, endpoi
     token = _stage(client, cast.org_admin, data)
     key = f"{importer.UPLOAD_PREFIX}/{token}.u{cast.org_admin.pk}.xlsx"
     assert s3.keys_in(endpoint, bucket) == [key]
-    assert s3.client(endpoint).get_object(Bucket=bucket, Key=key)["Body"].read() == data
+    stored = s3.client(endpoint).get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert stored != data and crypto.decrypt_bytes(stored) == data  # the bucket never holds a readable roster
 
     # The confirmation reads the object back, whichever machine it reaches, then deletes it.
     response = client.post(CONFIRM, {"token": token})
@@ -206,3 +209,26 @@ def test_it_round_trips_preview_and_confirmation_through_s3(client, cast, endpoi
     assert importer.purge_stale_uploads(max_age=-60) == 1  # a cutoff after its time: it counts as stale
     assert s3.keys_in(endpoint, bucket) == []
     assert not any(nowhere.iterdir())
+
+
+def test_a_staged_roster_from_before_the_upgrade_is_purged_from_the_old_folder(settings, tmp_path):
+    from sizheng.org import importer
+
+    settings.VAR_DIR = tmp_path
+    old = tmp_path / "imports"
+    old.mkdir()
+    (old / "abc.xlsx").write_bytes(b"PK plaintext roster")
+    importer.purge_stale_uploads()
+    assert not any(old.iterdir())
+
+
+def test_a_file_that_does_not_decrypt_is_refused_and_deleted(cast, settings):
+    from django.core.files.base import ContentFile
+
+    from sizheng.org import importer
+
+    user = cast.committee_admin
+    name = importer._upload_name("tok_en", ".xlsx", user)
+    media_storage().save(name, ContentFile(b"PK\x03\x04 plaintext"))
+    assert importer.read_upload("tok_en", ".xlsx", user) is None
+    assert not media_storage().exists(name)

@@ -145,16 +145,11 @@ def _chromium_path() -> str:
     return os.environ.get("SIZHENG_CHROMIUM", "/usr/bin/chromium")
 
 
-def _browser_required() -> bool:
-    """Whether a missing browser is a failure (CI) rather than a skip (a laptop without chromium)."""
-    return os.environ.get("SIZHENG_REQUIRE_BROWSER", "").strip() in {"1", "true", "yes"}
-
-
 def _no_browser(reason: str) -> None:
-    """Skip, or fail when the browser is required."""
-    if _browser_required():
-        pytest.fail(f"{reason}（SIZHENG_REQUIRE_BROWSER=1，因此视为失败）", pytrace=False)
-    pytest.skip(reason)
+    """Skip (a laptop without chromium), or fail when the browser is required (CI)."""
+    from sizheng.core.testing import skip_unless_required  # not at import: this plugin loads before Django
+
+    skip_unless_required("SIZHENG_REQUIRE_BROWSER", reason)
 
 
 def _artifacts_dir() -> Path:

@@ -2,7 +2,6 @@
 
 import io
 import logging
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from matplotlib import font_manager
 from PIL import Image
 
 from sizheng.core import charts
+from sizheng.core.testing import skip_unless_required
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -77,9 +77,10 @@ def test_it_reports_the_cjk_font_it_uses():
     has_cjk = any("CJK" in e.name or "WenQuanYi" in e.name for e in font_manager.fontManager.ttflist)
     if not has_cjk:
         # CI installs fonts-noto-cjk with the browser: there a missing font is a failure, not a skip.
-        if os.environ.get("SIZHENG_REQUIRE_BROWSER", "").strip() in {"1", "true", "yes"}:
-            pytest.fail("没有中文字体（fonts-noto-cjk），Word 图表中的中文会显示为方框。", pytrace=False)
-        pytest.skip("no CJK font on this system (install fonts-noto-cjk)")
+        skip_unless_required(
+            "SIZHENG_REQUIRE_BROWSER",
+            "没有中文字体（请安装 fonts-noto-cjk），Word 图表中的中文会显示为方框。",
+        )
     assert path is not None and Path(path).is_file()
     assert "simhei" not in path.lower()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import date
 
@@ -11,6 +10,7 @@ from django.db import connection
 
 from sizheng.core.apitools import Conflict
 from sizheng.core.models import AuditEvent, User
+from sizheng.core.testing import skip_unless_required
 from sizheng.duties import services
 from sizheng.duties.models import Duty, DutyEvent, State
 
@@ -32,10 +32,9 @@ def _open(cast) -> Duty:
 def test_it_lets_exactly_one_of_20_concurrent_transitions_win_on_postgresql(cast):
     if connection.vendor != "postgresql":
         # .ci/run's PostgreSQL phase sets SIZHENG_REQUIRE_POSTGRES=1: there this test must run.
-        if os.environ.get("SIZHENG_REQUIRE_POSTGRES") == "1":
-            pytest.fail("SIZHENG_REQUIRE_POSTGRES=1，但测试数据库不是 PostgreSQL。", pytrace=False)
-        pytest.skip(
-            "需要 PostgreSQL：SQLite 的测试库不能在多个线程的连接之间共享（设置 DATABASE_URL 后运行）。"
+        skip_unless_required(
+            "SIZHENG_REQUIRE_POSTGRES",
+            "需要 PostgreSQL：SQLite 的测试库不能在多个线程的连接之间共享（设置 DATABASE_URL 后运行）。",
         )
     duty_pk = _open(cast).pk
     # The owner, the branch secretary and its org_admin all stand on the owner side.

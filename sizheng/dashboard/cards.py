@@ -135,7 +135,7 @@ def show(value: Any, name: str) -> dict:
     if isinstance(value, Suppressed) or value is None:
         reason = value.reason if isinstance(value, Suppressed) else "无数据"
         return {"value": None, "text": "—", "reason": reason}
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not _is_number(value):
         return {"value": None, "text": str(value), "reason": ""}
     return {"value": float(value), "text": number_text(value, m.unit), "reason": ""}
 
@@ -171,7 +171,7 @@ class GapRule:
 
     def is_gap(self, value: Any, threshold: float | None = None) -> bool:
         """Whether the value is a gap (``threshold``: the already-read ``threshold_value()``)."""
-        if isinstance(value, Suppressed | bool) or not isinstance(value, int | float):
+        if not _is_number(value):
             return False
         t = self.threshold_value() if threshold is None else threshold
         return value < t if self.m.higher_is_better else value > t
@@ -486,7 +486,7 @@ def build_duties(ctx: Ctx) -> dict:
     for o in orgs:
         n = overdue.get(o["pk"])
         rate = on_time.get(o["pk"])
-        if isinstance(rate, int | float) and not isinstance(rate, bool):
+        if _is_number(rate):
             rates.append(float(rate))
         if isinstance(n, int) and n > 0:
             rows.append({"org_id": o["pk"], "name": o["name"], "overdue": n, "on_time": show(rate, ot)})
@@ -1034,11 +1034,7 @@ def build_unit_work(ctx: Ctx) -> dict:
     by_unit = values_many([(fe, y), (cs, y)], [ctx.unit.pk], consumer=c)
     tk = top[0]["pk"] if top else None
     overdue = sum(v for v in by_org[(od, q.key)].values() if isinstance(v, int) and not isinstance(v, bool))
-    rates = [
-        float(v)
-        for v in by_org[(ot, q.key)].values()
-        if isinstance(v, int | float) and not isinstance(v, bool)
-    ]
+    rates = [float(v) for v in by_org[(ot, q.key)].values() if _is_number(v)]
     civility = by_unit[(cs, y.key)].get(ctx.unit.pk)
     return {
         "period_label": q.label,

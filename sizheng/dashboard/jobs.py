@@ -36,6 +36,12 @@ WARM_EVERY = timedelta(minutes=4)
 WARM_SCOPES = ("all",)
 
 
+def _log_failure(what: str, exc: BaseException) -> None:
+    """The frames, not the message: an exception's text may quote the data it choked on."""
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("dashboard warm: %s failed (%s)\n%s", what, type(exc).__name__, frames)
+
+
 def warm_timeout() -> int:
     """How long a warmed value stays: the cache time plus one interval (one late run is covered)."""
     return metrics.ttl() + int(WARM_EVERY.total_seconds())
@@ -55,9 +61,7 @@ def warm_cards(ctx: cards.Ctx) -> dict:
                 c.build(ctx)
                 c.link(ctx)
             except Exception as exc:  # one card's failure must not keep the others cold
-                # The frames, not the message: an exception's text may quote the data it choked on.
-                frames = "".join(traceback.format_tb(exc.__traceback__))
-                log.error("dashboard warm: card %s failed (%s)\n%s", c.name, type(exc).__name__, frames)
+                _log_failure(f"card {c.name}", exc)
                 failed.append(c.name)
                 continue
             timings[c.name] = round(1000 * (time.monotonic() - started))
@@ -82,8 +86,7 @@ def warm() -> dict:
     try:
         warm_committee_heatmap(today)
     except Exception as exc:  # the cards are warm already; the heatmap then computes on its first view
-        frames = "".join(traceback.format_tb(exc.__traceback__))
-        log.error("dashboard warm: compliance heatmap failed (%s)\n%s", type(exc).__name__, frames)
+        _log_failure("compliance heatmap", exc)
         result["failed"].append("life.heatmap")
     result["seconds"] = round(time.monotonic() - started, 1)
     log.info(

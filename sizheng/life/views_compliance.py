@@ -286,13 +286,22 @@ def warm_committee_heatmap(today=None) -> list[str]:
     active = list(ComplianceRule.objects.filter(is_active=True).select_related("scope_org"))
     kinds = _bound_kinds(active)
     # The same orgs, fields and order as the committee's request (``visible_to``: every org).
-    every = Org.objects.only("pk", "name", "kind", "path", "depth", "founded_on", "dissolved_on")
-    orgs = sorted((o for o in every if o.kind in kinds), key=lambda o: o.path)
+    orgs = _bound_orgs(Org.objects.only(*HEAT_FIELDS), kinds)
     done = []
     for grain in ("month", "quarter"):
         _heatmap_ranks(orgs, today.year, grain, "all", active, _columns(today.year, grain), today)
         done.append(grain)
     return done
+
+
+#: The org fields a heatmap reads (evaluation and rows); the warm job and requests load the same.
+HEAT_FIELDS = ("pk", "name", "kind", "path", "depth", "founded_on", "dissolved_on")
+
+
+def _bound_orgs(orgs, kinds: set[str], inside: str = "") -> list[Org]:
+    """The orgs of a view, in tree order: of a kind the rules bind, within ``inside`` (a path). The
+    request and the warm job both use it, so the cache key (``orgs_digest``) is the same for both."""
+    return sorted((o for o in orgs if o.kind in kinds and o.path.startswith(inside)), key=lambda o: o.path)
 
 
 class _DrillUrl:
@@ -323,6 +332,11 @@ class _View:
     ranks: dict[int, list[int]]
     today: Any
 
+    @property
+    def failing(self) -> int:
+        """Orgs in view with a gap somewhere in the year (their 全年 column)."""
+        return sum(1 for o in self.orgs if self.ranks.get(o.pk, [NONE])[-1] <= FAILING)
+
 
 def _view(request: HttpRequest) -> _View:
     """The view's filters, orgs and per-org ranks (``under`` outside the scope: 404).
@@ -343,12 +357,9 @@ def _view(request: HttpRequest) -> _View:
     known_qs = Org.objects.filter(pk__in=Org.objects.visible_to(user).values("pk"))
     if under is not None:
         known_qs = known_qs.filter(Q(path__startswith=under.path) | Q(pk__in=ancestor_ids(under.path)))
-    known_list = list(known_qs.only("pk", "name", "kind", "path", "depth", "founded_on", "dissolved_on"))
+    known_list = list(known_qs.only(*HEAT_FIELDS))
     known = {o.pk: o for o in known_list}
-    inside = under.path if under is not None else ""
-    orgs = sorted(
-        (o for o in known_list if o.kind in kinds and o.path.startswith(inside)), key=lambda o: o.path
-    )
+    orgs = _bound_orgs(known_list, kinds, inside=under.path if under is not None else "")
     year = f["year"]
     columns = _columns(year, f["grain"])
     ranks = _heatmap_ranks(orgs, year, f["grain"], f["kind"], active, columns, today)
@@ -399,7 +410,7 @@ def heatmap(request: HttpRequest) -> HttpResponse:
         for r in page.object_list:
             if r.size == 1:
                 r.row = _row(r.org, r.ranks, columns, cell_url)
-        context.update(page=page, failing=sum(1 for o in orgs if ranks.get(o.pk, blank)[-1] <= FAILING))
+        context.update(page=page, failing=v.failing)
     else:
         # Grouped by the top org the user sees on each path (the depth-1 org for the committee).
         groups: dict[int, Group] = {}
@@ -475,7 +486,7 @@ def heatmap_export(request: HttpRequest) -> HttpResponse:
     grain = GRAIN_LABELS[f["grain"]]
     scope = _scope_text(v)
     now = timezone.localtime()
-    failing = sum(1 for o in v.orgs if v.ranks.get(o.pk, blank)[-1] <= FAILING)
+    failing = v.failing
     about = [
         ("年度", f"{f['year']}年"),
         ("粒度", grain),

@@ -323,6 +323,11 @@ class Rollup:
     def total_groups(self) -> int:
         return len(self.groups)
 
+    @property
+    def has_children(self) -> bool:
+        """Whether any group is a child org (not only the parent's own “本级” group)."""
+        return any(g["path"].count(".") > self.depth for g in self.groups)
+
     def rows(
         self, *, limit: int | None = None, name: str = "", order: str = "attention"
     ) -> list[dict[str, Any]]:

@@ -39,6 +39,11 @@ from sizheng.org.access import get_org_or_404, require
 from sizheng.org.models import Org
 
 
+def _ledger_note(user) -> str:
+    """The note under an Excel ledger's title: when, by whom, and that warnings are as of that day."""
+    return f"导出时间：{timezone.localtime():%Y-%m-%d %H:%M}　导出人：{user}　预警按导出当日计算"
+
+
 def may_read_duty_file(user, owner_id: int | None) -> bool:
     """Evidence files are readable by whoever may see the duty."""
     return owner_id is not None and Duty.objects.visible_to(user).filter(pk=owner_id).exists()
@@ -82,7 +87,7 @@ def board(request: HttpRequest, org_pk: int | None = None) -> HttpResponse:
         r = queries.rollup(filtered, today, parent=org)
         counts = r.counts
         # An org without child orgs (only its own “本级” group): the roll-up would repeat the counts.
-        if org is None or any(g["path"].count(".") > r.depth for g in r.groups):
+        if org is None or r.has_children:
             rollup, rollup_total = r.rows(limit=queries.ROLLUP_PREVIEW), r.total_groups
     else:
         counts = queries.board_counts(filtered, today)
@@ -93,8 +98,9 @@ def board(request: HttpRequest, org_pk: int | None = None) -> HttpResponse:
         item["url"] = "?" + _query_with(params, state=item["value"])
     for item in counts["warnings"]:
         item["url"] = "?" + _query_with(params, warning=item["value"])
+    row_query = _query_with(params, org="")
     for row in rollup:
-        row["url"] = reverse("duties:org_board", args=[row["org"].pk]) + "?" + _query_with(params, org="")
+        row["url"] = reverse("duties:org_board", args=[row["org"].pk]) + "?" + row_query
     rollup_url = (
         reverse("duties:org_rollup", args=[org.pk]) if org is not None else reverse("duties:rollup")
     ) + (f"?{q}" if (q := _query_with(params)) else "")
@@ -127,7 +133,6 @@ ROLLUP_OWN_PARAMS = ("name", "order", "format")  # the roll-up page's own; the r
 
 def rollup_ledger(rows: list[dict[str, Any]], *, org: Org | None, user) -> bytes:
     """The roll-up as an Excel ledger: one row per org, with the counts of the board."""
-    now = timezone.localtime()
     return write_ledger(
         title=f"{org.name if org else '各单位党组织'}责任事项汇总",
         headers=ROLLUP_HEADERS,
@@ -145,7 +150,7 @@ def rollup_ledger(rows: list[dict[str, Any]], *, org: Org | None, user) -> bytes
         ),  # fmt: skip
         sheet_name="汇总",
         col_widths=ROLLUP_WIDTHS,
-        note=f"导出时间：{now:%Y-%m-%d %H:%M}　导出人：{user}　预警按导出当日计算",
+        note=_ledger_note(user),
     )
 
 
@@ -174,10 +179,9 @@ def rollup(request: HttpRequest, org_pk: int | None = None) -> HttpResponse:
         return xlsx_response(data, f"责任事项汇总{today:%Y%m%d}.xlsx")
     page = paginate(request, rows, params=QueryDict(_query_with(params, format="")))
     board_params = _query_with(params, **dict.fromkeys(ROLLUP_OWN_PARAMS, ""))
+    row_query = _query_with(params, org="", name="", order="")
     for row in page.object_list:
-        row["url"] = (
-            f"{reverse('duties:org_board', args=[row['org'].pk])}?{_query_with(params, org='', name='', order='')}"
-        )
+        row["url"] = f"{reverse('duties:org_board', args=[row['org'].pk])}?{row_query}"
     board_url = reverse("duties:org_board", args=[org.pk]) if org is not None else reverse("duties:board")
     ctx = {
         "org": org,
@@ -502,10 +506,9 @@ def export(request: HttpRequest) -> HttpResponse:
             counter["rows"] += 1
             yield row
 
-    now = timezone.localtime()
     data = write_ledger(title="责任事项台账", headers=LEDGER_HEADERS, rows=rows(), sheet_name="责任事项",
                         col_widths=LEDGER_WIDTHS,
-                        note=f"导出时间：{now:%Y-%m-%d %H:%M}　导出人：{user}　预警按导出当日计算")  # fmt: skip
+                        note=_ledger_note(user))  # fmt: skip
     audit.record(
         user, "duty_export", None, {"count": counter["rows"], "filter": form.as_params()}, request=request
     )

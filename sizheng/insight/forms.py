@@ -67,7 +67,7 @@ def audience_org_choices(user):
 
 
 def audience_unit_choices(user):
-    from sizheng.org.forms import managed_units
+    from sizheng.org.access import managed_units
 
     return managed_units(user).order_by("order", "pk")
 

@@ -53,12 +53,6 @@ def managed_orgs(user) -> QuerySet[Org]:
     return access.managed_orgs(user)
 
 
-def managed_units(user) -> QuerySet[Unit]:
-    """Units the user may place people or orgs in (``org.access.managed_units``; kept here for the
-    forms that import it)."""
-    return access.managed_units(user)
-
-
 def may_create_accounts(user) -> bool:
     """Bulk account creation is for the committee admin and org admins (党务干部)."""
     scope = access.scope_of(user)
@@ -235,7 +229,7 @@ class OrgForm(StyledForm):
             kwargs["initial"] = {**{k: getattr(org, k) for k in self.FIELDS}, "version": org.version,
                                  "units": list(org.units.all())}  # fmt: skip
         super().__init__(*args, **kwargs)
-        units = managed_units(user)
+        units = access.managed_units(user)
         if org is not None:
             # Units the org already covers stay choosable even when they lie outside the user's units.
             units = Unit.objects.filter(Q(pk__in=units.values("pk")) | Q(orgs=org)).distinct()

@@ -6,7 +6,7 @@ root org, as ``org.access.visible_person_q`` places them). Managed by the secret
 the organising org's subtree and by the committee admin.
 
 Applications: the committee admin sees and reviews all; secretaries and 党务干部 see and prepare those
-of the units their orgs cover (``org.forms.managed_units``); a family's representative sees their own.
+of the units their orgs cover (``org.access.managed_units``); a family's representative sees their own.
 Leaders see aggregates only. Outside scope: 404; visible but not changeable: 403.
 """
 

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sizheng.org import access, pickers
-from sizheng.org.forms import PeopleFilterForm, managed_units
+from sizheng.org import forms as org_forms
+from sizheng.org.forms import PeopleFilterForm
 from sizheng.org.models import Office, Org, Person, PoliticalStatus, Unit
 from sizheng.org.testing import make_org, make_person
 
@@ -370,11 +371,11 @@ def test_it_decides_who_may_pick_with_the_scope_rules_predicates(cast, who, djan
     assert manages == access.managed_orgs(user).exists()
     if not beyond:
         assert set(Org.objects.visible_to(user).values_list("pk", flat=True)) <= {own}
-    assert set(access.managed_units(user)) == set(managed_units(user))
     assert pickers.scope_for("org", "placement").allowed is access.manages_any
     assert pickers.scope_for("org", "visible").allowed is access.sees_beyond_own_org
     # No second copy of the rules in the pickers.
     assert not any(hasattr(pickers, name) for name in ("may_manage", "may_pick_orgs", "managed_units"))
+    assert not hasattr(org_forms, "managed_units")  # nor a wrapper of the rule in the forms
 
 
 def test_it_narrows_offices_only_by_a_unit_in_scope(client, cast):
